@@ -1,0 +1,104 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from . import services
+from .models import Clinic, Clinician, OpeningHours, Patient, Room, StaffMember, User
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "first_name", "last_name", "role_display", "email_verified_at", "is_active", "last_login")
+    list_filter = ("is_active", "is_staff", "is_superuser", "staff__role")
+    search_fields = ("email", "first_name", "last_name")
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Name", {"fields": ("first_name", "last_name")}),
+        ("Status", {"fields": ("is_active", "email_verified_at", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
+
+    @admin.display(description="Role")
+    def role_display(self, user):
+        staff = getattr(user, "staff", None)
+        return staff.get_role_display() if staff else "Patient" if hasattr(user, "patient") else "—"
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 0
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ("name", "phone", "email", "time_zone")
+    search_fields = ("name",)
+    inlines = [OpeningHoursInline, RoomInline]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "clinic", "is_active", "notes")
+    list_filter = ("is_active", "clinic")
+    search_fields = ("name", "notes")
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ("clinic", "weekday", "opens", "closes")
+    list_filter = ("clinic", "weekday")
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "phone", "is_active")
+    list_filter = ("role", "is_active")
+    search_fields = ("user__email", "user__first_name", "user__last_name")
+    autocomplete_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        services.staff_member_save(staff=obj)  # keeps the account's groups in step with the role
+
+
+@admin.register(Clinician)
+class ClinicianAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "title", "is_bookable")
+    list_filter = ("is_bookable",)
+    search_fields = ("staff__user__email", "staff__user__first_name", "staff__user__last_name", "title")
+    list_select_related = ("staff__user",)
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "date_of_birth", "email", "phone", "preferred_channel", "sms_consent", "has_account")
+    list_filter = ("preferred_channel", "sms_consent")
+    search_fields = ("last_name", "first_name", "email", "phone")
+    readonly_fields = ("sms_consent_at", "created_at", "updated_at")
+    autocomplete_fields = ("user",)
+    date_hierarchy = "created_at"
+
+    @admin.display(boolean=True, description="Account")
+    def has_account(self, patient):
+        return patient.user_id is not None

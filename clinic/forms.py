@@ -1,0 +1,151 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+
+from .models import Channel, User
+from .services import PatientDetails
+
+OLDEST_BIRTH_YEAR = 1900
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+    error_messages = {
+        "invalid_login": "That e-mail address and password do not match an account. Check both and try again.",
+        "inactive": "This account is switched off. Please call the clinic.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Log in", css_class="w-100"))
+
+
+class PatientDetailsForm(forms.Form):
+    """The fields a patient keeps up to date themselves; shared by sign-up and profile."""
+
+    first_name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    email = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    date_of_birth = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        help_text="We check that treatment is safe for your age.",
+    )
+    phone = PhoneNumberField(
+        label="Mobile phone",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text="Optional, unless you want text-message reminders.",
+        error_messages={"invalid": "Enter a valid phone number, e.g. (206) 555-0147 or +1 206 555 0147."},
+    )
+    preferred_channel = forms.ChoiceField(
+        label="Send my reminders by", choices=Channel.choices, initial=Channel.EMAIL, widget=forms.RadioSelect
+    )
+    sms_consent = forms.BooleanField(
+        label="I agree to receive appointment text messages (they never contain health details)", required=False
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        if born > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if born.year < OLDEST_BIRTH_YEAR:
+            raise forms.ValidationError("Please check the year of birth.")
+        return born
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("preferred_channel") == Channel.SMS:
+            if not cleaned.get("phone") and "phone" not in self.errors:
+                self.add_error("phone", "Add a mobile number to get reminders by text message.")
+            if not cleaned.get("sms_consent"):
+                self.add_error("sms_consent", "Tick this box to get reminders by text message, or choose e-mail.")
+        return cleaned
+
+    def patient_details(self) -> PatientDetails:
+        c = self.cleaned_data
+        return PatientDetails(
+            first_name=c["first_name"].strip(),
+            last_name=c["last_name"].strip(),
+            date_of_birth=c["date_of_birth"],
+            phone=c.get("phone") or "",
+            preferred_channel=c["preferred_channel"],
+            sms_consent=c.get("sms_consent", False),
+        )
+
+
+class SignUpForm(PatientDetailsForm):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password and not only digits.",
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("About you", Div(Div("first_name", css_class="col-sm-6"), Div("last_name", css_class="col-sm-6"), css_class="row"), "date_of_birth"),
+            Fieldset("How we reach you", "email", "phone", "preferred_channel", "sms_consent"),
+            Fieldset("Your password", "password1", "password2"),
+        )
+        self.helper.add_input(Submit("submit", "Create my account", css_class="w-100"))
+
+    def clean_email(self):
+        email = super().clean_email()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail address already exists. Log in or reset your password.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif p1:
+            probe = User(email=cleaned.get("email", ""), first_name=cleaned.get("first_name", ""), last_name=cleaned.get("last_name", ""))
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class ProfileForm(PatientDetailsForm):
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = "If you change it, we send a new confirmation link."
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("About you", Div(Div("first_name", css_class="col-sm-6"), Div("last_name", css_class="col-sm-6"), css_class="row"), "date_of_birth"),
+            Fieldset("How we reach you", "email", "phone", "preferred_channel", Field("sms_consent")),
+        )
+        self.helper.add_input(Submit("submit", "Save changes", css_class="w-100"))
+
+    def clean_email(self):
+        email = super().clean_email()
+        others = User.objects.filter(email__iexact=email)
+        if self.user is not None:
+            others = others.exclude(pk=self.user.pk)
+        if others.exists():
+            raise forms.ValidationError("Another account already uses this e-mail address.")
+        return email
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Find a patient", required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, e-mail or phone"}))
+

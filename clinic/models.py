@@ -1,0 +1,261 @@
+"""People and places every other app stands on: the clinic, its rooms and hours, staff, patients."""
+
+from datetime import date
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class UserManager(BaseUserManager):
+    """Users log in with their e-mail address; addresses are compared without regard to case."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("email_verified_at", timezone.now())
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            # unique=True alone lets "Ann@x.org" and "ann@x.org" be two accounts.
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def role(self) -> str | None:
+        """The staff role, or None for patients and users without one."""
+        staff = getattr(self, "staff", None)
+        return staff.role if staff and staff.is_active else None
+
+
+class ClinicManager(models.Manager):
+    CACHE_KEY = "clinic:current-time-zone"
+
+    def current(self):
+        """The clinic this installation runs (one per installation), or None before setup."""
+        return self.order_by("pk").first()
+
+    def current_time_zone(self) -> ZoneInfo:
+        name = cache.get(self.CACHE_KEY)
+        if name is None:
+            clinic = self.current()
+            name = clinic.time_zone if clinic else settings.CLINIC_TIME_ZONE
+            cache.set(self.CACHE_KEY, name, 300)
+        return ZoneInfo(name)
+
+
+def validate_time_zone(value):
+    if value not in available_timezones():
+        raise ValidationError("%(value)s is not a known time zone, e.g. America/Los_Angeles.", params={"value": value})
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=120)
+    address = models.TextField(help_text="Street, city and postcode, as patients should see it.")
+    phone = PhoneNumberField()
+    email = models.EmailField(blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.CLINIC_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="Every date and time is shown in this zone.",
+    )
+
+    objects = ClinicManager()
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(ClinicManager.CACHE_KEY)  # every page shows times in this zone
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningHours(models.Model):
+    """The clinic's doors: a weekday may have several intervals (e.g. closed for lunch)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opening_hours_opens_before_closes"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="opening_hours_weekday_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=60)
+    is_active = models.BooleanField(default=True, help_text="Inactive rooms are never booked.")
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("clinic", Lower("name"), name="room_name_unique_per_clinic")]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", "Front desk"
+    CLINICIAN = "clinician", "Clinician"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+# The auth Group that carries each role's permissions; created by migration clinic.0002.
+ROLE_GROUPS = {
+    Role.FRONT_DESK: "Front desk",
+    Role.CLINICIAN: "Clinicians",
+    Role.CLINIC_ADMIN: "Clinic admins",
+}
+
+
+class StaffMember(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    phone = PhoneNumberField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Inactive staff cannot use staff pages.")
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class Clinician(models.Model):
+    """A staff member who sees patients: appears in calendars and can be booked."""
+
+    staff = models.OneToOneField(StaffMember, on_delete=models.CASCADE, related_name="clinician")
+    title = models.CharField(max_length=60, blank=True, help_text='Shown to patients, e.g. "RN" or "MD".')
+    bio = models.TextField(blank=True)
+    is_bookable = models.BooleanField(default=True, help_text="Offered to patients booking online.")
+
+    class Meta:
+        ordering = ["staff__user__last_name", "staff__user__first_name"]
+
+    def __str__(self):
+        name = self.staff.user.get_full_name() or self.staff.user.email
+        return f"{name}, {self.title}" if self.title else name
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message (SMS)"
+
+
+class Patient(models.Model):
+    # A patient booked over the phone may have no account (yet); one account is one patient.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="patient"
+    )
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    email = models.EmailField()
+    phone = PhoneNumberField(blank=True)
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    sms_consent = models.BooleanField("agrees to text messages", default=False)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_idx")]
+        constraints = [
+            # Texting someone who never agreed to it, or has no number, is never allowed.
+            models.CheckConstraint(
+                condition=~models.Q(preferred_channel="sms") | (models.Q(sms_consent=True) & ~models.Q(phone="")),
+                name="patient_sms_needs_consent_and_phone",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self):
+        return reverse("patient_detail", args=[self.pk])
+
+    def age_on(self, day: date) -> int:
+        years = day.year - self.date_of_birth.year
+        return years - ((day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day))
+
+    def clean(self):
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+        if self.preferred_channel == Channel.SMS and not (self.sms_consent and self.phone):
+            raise ValidationError(
+                {"preferred_channel": "Text messages need a mobile number and your agreement to receive them."}
+            )

@@ -1,0 +1,106 @@
+"""Settings come from the environment, and production refuses unsafe ones at start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "p" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
+    "ALLOWED_HOSTS": "clinic.example.org",
+    "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_PRELOAD": "true",
+}
+
+
+def run_django(code_or_args, env_vars, tmp_path):
+    """Runs Python in a fresh process with only the given variables, so nothing leaks from ours."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DJANGO_SETTINGS_MODULE": "clinic.settings", **env_vars}
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+SHOW = "import django; django.setup(); from django.conf import settings as s; print({})"
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    result = run_django(SHOW.format("s.DEBUG"), {"DEBUG": "false"}, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_gets_a_development_secret_key(tmp_path):
+    result = run_django(SHOW.format("s.SECRET_KEY"), {"DEBUG": "true"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("dev-only-insecure-key")
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text("from-a-file-" + "k" * 50 + "\n")
+    result = run_django(SHOW.format("s.SECRET_KEY"), {"DEBUG": "false", "SECRET_KEY_FILE": str(key_file)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "from-a-file-" + "k" * 50
+
+
+def test_an_unknown_clinic_time_zone_fails_at_start_up(tmp_path):
+    result = run_django(SHOW.format("s.TIME_ZONE"), {"DEBUG": "true", "CLINIC_TIME_ZONE": "Mars/Olympus_Mons"}, tmp_path)
+    assert result.returncode != 0
+    assert "CLINIC_TIME_ZONE='Mars/Olympus_Mons' is not a known time zone" in result.stderr
+
+
+def test_database_broker_and_email_come_from_urls(tmp_path):
+    code = SHOW.format(
+        "(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.DATABASES['default']['HOST'], "
+        "s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.TIME_ZONE, s.ALLOWED_HOSTS)"
+    )
+    result = run_django(code, {
+        "DEBUG": "true",
+        "DATABASE_URL": "postgres://clinic:pw@db.internal:5432/clinic",
+        "CELERY_BROKER_URL": "redis://cache.internal:6379/3",
+        "EMAIL_URL": "smtp+tls://mailer:pw@smtp.internal:587",
+        "CLINIC_TIME_ZONE": "Europe/London",
+        "ALLOWED_HOSTS": "a.example.org,b.example.org",
+    }, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str((
+        "django.db.backends.postgresql", "clinic", "db.internal", "redis://cache.internal:6379/3",
+        "django.core.mail.backends.smtp.EmailBackend", "smtp.internal", 587, True, "Europe/London",
+        ["a.example.org", "b.example.org"],
+    ))
+
+
+def test_defaults_need_no_server_at_all(tmp_path):
+    code = SHOW.format("(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['OPTIONS']['transaction_mode'], "
+                       "s.CELERY_BROKER_URL, s.EMAIL_BACKEND)")
+    result = run_django(code, {"DEBUG": "true"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str((
+        "django.db.backends.sqlite3", "IMMEDIATE", "filesystem://", "django.core.mail.backends.filebased.EmailBackend",
+    ))
+
+
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_when_production_forgets_https(tmp_path):
+    insecure = {k: v for k, v in PRODUCTION.items() if k not in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS")}
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], insecure, tmp_path)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout  # HSTS
+    assert "security.W008" in result.stderr + result.stdout  # SSL redirect
+
+
+def test_test_run_is_not_in_debug_mode():
+    assert settings.DEBUG is False
