@@ -1,0 +1,16 @@
+"""What happens to appointments, announced for other apps (aftercare's reminders, audit, ...).
+
+Booking sends these and never imports who listens. Each is sent *inside* the booking service's
+transaction, so a subscriber's writes (e.g. the reminder outbox) commit or roll back with the
+change itself. Subscribers must not do slow work here; they write rows and let workers act.
+
+Every signal is sent with sender=Appointment and appointment=<the Appointment, as saved>.
+"""
+
+from django.dispatch import Signal
+
+appointment_booked = Signal()  # appointment
+appointment_moved = Signal()  # appointment, previous_start, previous_end (aware datetimes)
+appointment_cancelled = Signal()  # appointment, by (the User who cancelled, or None for the system)
+appointment_completed = Signal()  # appointment
+appointment_no_show = Signal()  # appointment
