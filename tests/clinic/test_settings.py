@@ -104,3 +104,23 @@ def test_check_deploy_warns_when_production_forgets_https(tmp_path):
 
 def test_test_run_is_not_in_debug_mode():
     assert settings.DEBUG is False
+
+
+def test_production_serves_collected_static_files_through_whitenoise(tmp_path):
+    env = {**PRODUCTION, "STATIC_ROOT": str(tmp_path / "static"), "ALLOWED_HOSTS": "testserver"}
+    collected = run_django(["manage.py", "collectstatic", "--no-input", "-v", "0"], env, tmp_path)
+    assert collected.returncode == 0, collected.stderr
+    code = (
+        "import django; django.setup()\n"
+        "from django.templatetags.static import static\n"
+        "from django.test import Client\n"
+        "url = static('css/clinic.css')\n"
+        "r = Client().get(url, secure=True)\n"
+        "print(url, r.status_code, r.headers.get('Cache-Control'))\n"
+    )
+    result = run_django(code, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    url, status, cache_control = result.stdout.split(maxsplit=2)
+    assert url.startswith("/static/css/clinic.") and url.endswith(".css") and url != "/static/css/clinic.css"
+    assert status == "200"
+    assert "immutable" in cache_control  # hashed names are cached for ever
