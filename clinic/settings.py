@@ -172,6 +172,19 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@loc
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# --- Text messages ------------------------------------------------------------------------
+# Off the machine only when switched to Twilio; then every Twilio setting is required.
+SMS_BACKEND = env.str("SMS_BACKEND", default="aftercare.sms.FileSMSBackend")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = _secret("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
+if SMS_BACKEND == "aftercare.sms.TwilioSMSBackend":
+    _missing = [n for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER") if not globals()[n]]
+    if _missing:
+        raise ImproperlyConfigured(f"SMS_BACKEND is Twilio but {', '.join(_missing)} is not set.")
+
 # --- Celery ---------------------------------------------------------------------------------
 # Default: kombu's filesystem transport, so a real worker and beat run with no broker server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -1,14 +1,9 @@
 """Settings come from the environment, and production refuses unsafe ones at start-up."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.utils import run_django
+
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "p" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
@@ -18,13 +13,6 @@ PRODUCTION = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_PRELOAD": "true",
 }
-
-
-def run_django(code_or_args, env_vars, tmp_path):
-    """Runs Python in a fresh process with only the given variables, so nothing leaks from ours."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DJANGO_SETTINGS_MODULE": "clinic.settings", **env_vars}
-    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 SHOW = "import django; django.setup(); from django.conf import settings as s; print({})"
