@@ -217,3 +217,37 @@ def should_send(facts: SendFacts) -> tuple[bool, str]:
         if facts.next_session_booked:
             return False, "next session booked"
     return True, ""
+
+
+# --- The patient's aftercare page ---------------------------------------------------------------
+# (first day, last day after the session, what to do) — days counted from the session's date.
+AFTERCARE_ADVICE: tuple[tuple[int, int, str], ...] = (
+    (0, 0, "Walk for 15 to 30 minutes soon after your session."),
+    (0, 7, "Go for a walk every day."),
+    (0, 2, "Wear your compression stockings day and night (you may take them off briefly to shower from day 2)."),
+    (3, 21, "Wear your compression stockings during the day."),
+    (0, 3, "No hot baths, hot tubs, saunas or sunbathing."),
+    (0, 3, "No flights."),
+    (0, 5, "No running, jumping or weight training."),
+    (0, 21, "For pain, take paracetamol (Tylenol), not ibuprofen or aspirin."),
+    (3, 5, "Tell us how you are doing with the short check-in form."),
+)
+
+
+@dataclass(frozen=True)
+class AftercareDay:
+    day: date
+    day_number: int  # 0 is the session day
+    advice: tuple[str, ...]
+
+
+def aftercare_days(session_day: date, today: date, *, ahead: int = 4) -> list[AftercareDay]:
+    """Today's advice and the next `ahead` days', from the last session's date; empty once nothing applies."""
+    days = []
+    for offset in range(ahead + 1):
+        day = today + timedelta(days=offset)
+        n = (day - session_day).days
+        advice = tuple(text for first, last, text in AFTERCARE_ADVICE if first <= n <= last)
+        if advice:
+            days.append(AftercareDay(day, n, advice))
+    return days

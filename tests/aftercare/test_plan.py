@@ -167,3 +167,21 @@ def facts(kind, **changes):
 )
 def test_should_send_rechecks_the_appointment_as_it_is_now(case, expected):
     assert should_send(case) == expected
+
+
+def test_the_aftercare_page_shows_today_and_the_coming_days_from_the_session_day():
+    from aftercare.plan import aftercare_days
+
+    days = aftercare_days(date(2026, 6, 1), date(2026, 6, 3), ahead=2)
+    assert [(d.day, d.day_number) for d in days] == [(date(2026, 6, 3), 2), (date(2026, 6, 4), 3), (date(2026, 6, 5), 4)]
+    assert any("day and night" in text for text in days[0].advice)
+    assert not any("day and night" in text for text in days[1].advice)
+    assert any("during the day" in text for text in days[1].advice)
+    assert any("No flights" in text for text in days[1].advice)
+    assert not any("No flights" in text for text in days[2].advice)
+
+
+def test_the_aftercare_page_is_empty_three_weeks_after_the_session():
+    from aftercare.plan import aftercare_days
+
+    assert aftercare_days(date(2026, 6, 1), date(2026, 6, 23)) == []
