@@ -54,10 +54,16 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.error_messages["required"] = (
+                "Please choose an answer." if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+                else "Please answer this question."
+            )
         for name in self.follow_ups:
             self.fields[name].required = False  # required only when shown; checked in clean()
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page template has its own form tag and token
         self.helper.layout = Layout(*(self._layout_item(name) for name in self.fields))
 
     @property
@@ -326,6 +332,7 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page template has its own form tag and token
         self.helper.layout = Layout("agree", "typed_name")
 
 
@@ -343,6 +350,7 @@ class ReconfirmationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page template has its own form tag and token
         self.helper.layout = Layout(
             InlineRadios("pregnant_now"), InlineRadios("new_clot"), InlineRadios("unwell_now"),
             "new_medications", "new_allergies",
@@ -367,6 +375,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page template has its own form tag and token
 
     def clean(self):
         cleaned = super().clean()
