@@ -203,7 +203,10 @@ def screening_decide(
     audit.record(actor=clinician, action="intake.screening.decided", patient=screening.patient, obj=screening,
                  details={"decision": decision.value, "decision_id": made.pk})
     patient = screening.patient
-    transaction.on_commit(lambda: send_reviewed_email(patient))
+    # After commit, so no e-mail goes out for a decision that rolled back. robust: a mail server
+    # that is down must not turn a saved decision into an error page (the failure is logged;
+    # the patient still sees the outcome when they log in).
+    transaction.on_commit(lambda: send_reviewed_email(patient), robust=True)
     return made
 
 
