@@ -14,7 +14,7 @@ from clinic.access import staff_required
 
 from . import selectors, services
 from .forms import DecisionForm, readable_answers
-from .models import Screening, ScreeningStatus
+from .models import IntakeSettings, Screening, ScreeningStatus
 
 
 def _require(user, perm: str) -> None:
@@ -36,6 +36,7 @@ def review_queue(request):
         "waiting": selectors.review_queue(),
         "others": selectors.other_flagged(),
         "awaiting_patient": selectors.awaiting_patient(),
+        "settings": IntakeSettings.for_clinic(),
     }
     return render(request, "intake/staff/review_queue.html", context)
 

@@ -149,6 +149,7 @@ def test_alice_is_held_for_review_on_her_phone_and_a_clinician_clears_her(phone)
     # Alice sees she is cleared.
     log_in(phone, "alice@example.org")
     expect(phone.get_by_text("You're cleared for treatment")).to_be_visible()
+    screenshot(phone, "intake-patient-home-cleared-phone")
     phone.get_by_role("link", name="See my screening").click()
     expect(phone.get_by_role("heading", name="You're cleared for treatment")).to_be_visible()
     screenshot(phone, "intake-result-cleared-phone")

@@ -20,7 +20,7 @@ from intake.models import (
     ScreeningDecision,
     ScreeningStatus,
 )
-from tests.intake.factories import NOTHING_TO_REPORT, ScreeningFactory, answers_with, sign_consent
+from tests.intake.factories import NOTHING_TO_REPORT, ScreeningFactory, answers_with
 
 pytestmark = pytest.mark.django_db
 
