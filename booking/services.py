@@ -63,7 +63,7 @@ MESSAGES = {
     "course_length": "A course has {min} to {max} sessions.",
     "previous_first": "Please book session {previous} first.",
     "override_forbidden": "Only a clinician may book a session outside its spacing window.",
-    "no_slot_for_session": "We found no free time for session {sequence} {window}. Nothing was booked: "
+    "no_slot_for_session": "We found no free time for session {sequence} {window_text}. Nothing was booked: "
     "please choose another first session or call us on {phone}.",
     "following_outside_window": "{spacing_message}",
     "busy": "Many people are booking at this moment. Please try again.",
@@ -191,8 +191,14 @@ def _is_patient_self(by, patient: Patient) -> bool:
     return by is not None and not is_staff_member(by) and patient.user_id is not None and patient.user_id == by.pk
 
 
-def _actor_checks(*, by, patient: Patient) -> bool:
-    """Returns True when staff act; refuses a patient acting for someone else."""
+def _actor_checks(*, by, patient: Patient, via_link: bool = False) -> bool:
+    """Returns True when staff act; refuses a patient acting for someone else.
+
+    ``via_link``: the patient acts through the signed link from their e-mail (the link is the
+    proof), so patient rules apply whoever is logged in on that browser.
+    """
+    if via_link:
+        return False
     staff = by is not None and is_staff_member(by)
     if not staff and not _is_patient_self(by, patient):
         raise BookingError("wrong_patient")
@@ -570,7 +576,7 @@ def course_book_all(
         )
         slot = _pick_in_window(slots, like=booked[0].start, clinician_id=booked[0].clinician_id, tz=tz)
         if slot is None:
-            raise BookingError("no_slot_for_session", sequence=sequence, window=window.describe(), phone=_phone(clinic))
+            raise BookingError("no_slot_for_session", sequence=sequence, window_text=window.describe(), phone=_phone(clinic))
         next_placement = _place(
             patient=patient, service=service, start=slot.start, clinician_id=slot.clinician_id, now=now, staff=staff,
             by=by, course=course, sequence=sequence,
@@ -641,6 +647,7 @@ def appointment_move(
     now: datetime | None = None,
     override_reason: str = "",
     move_following: bool = False,
+    via_link: bool = False,
 ) -> Appointment:
     """Moves a booked visit, re-checking slot, screening and course spacing.
 
@@ -649,7 +656,7 @@ def appointment_move(
     following sessions move too, each to the first free time in its new window (all or nothing).
     """
     now = _now(now)
-    staff = _actor_checks(by=by, patient=appointment.patient)
+    staff = _actor_checks(by=by, patient=appointment.patient, via_link=via_link)
     clinic = selectors.current_clinic()
     policy = selectors.policy_for(clinic)
     tz = clinic.tzinfo
@@ -685,16 +692,18 @@ def appointment_move(
         )
         slot = _pick_in_window(slots, like=later.start, clinician_id=later.clinician_id, tz=tz)
         if slot is None:
-            raise BookingError("no_slot_for_session", sequence=later.sequence, window=window.describe(), phone=_phone(clinic))
+            raise BookingError("no_slot_for_session", sequence=later.sequence, window_text=window.describe(), phone=_phone(clinic))
         later.status = Status.BOOKED  # saved together with its new time
         previous = _move_one(later, start=slot.start, clinician_id=slot.clinician_id, by=by, now=now, staff=staff, override_reason="")
     return moved
 
 
 @transaction.atomic
-def appointment_cancel(*, appointment: Appointment, by, now: datetime | None = None, reason: str = "") -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, by, now: datetime | None = None, reason: str = "", via_link: bool = False
+) -> Appointment:
     now = _now(now)
-    staff = _actor_checks(by=by, patient=appointment.patient)
+    staff = _actor_checks(by=by, patient=appointment.patient, via_link=via_link)
     clinic = selectors.current_clinic()
     policy = selectors.policy_for(clinic)
     _lock_calendars(clinic.pk)
