@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from . import services
-from .models import Clinic, Clinician, OpeningHours, Patient, Room, StaffMember, User
+from .models import AuditEvent, Clinic, Clinician, OpeningHours, Patient, Room, StaffMember, User
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -102,3 +102,23 @@ class PatientAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="Account")
     def has_account(self, patient):
         return patient.user_id is not None
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: an audit trail that can be edited is not one."""
+
+    list_display = ("at", "action", "actor", "patient", "object_type", "object_id")
+    list_filter = ("action",)
+    search_fields = ("action", "actor__email", "patient__last_name", "patient__first_name", "object_id")
+    date_hierarchy = "at"
+    list_select_related = ("actor", "patient")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

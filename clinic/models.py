@@ -259,3 +259,33 @@ class Patient(models.Model):
             raise ValidationError(
                 {"preferred_channel": "Text messages need a mobile number and your agreement to receive them."}
             )
+
+
+class AuditEvent(models.Model):
+    """Who did what to whose records, and when. Written by clinic.audit.record(); never edited.
+
+    `details` holds ids, codes and decisions only: never health answers or free text a patient
+    typed, so the log itself can be shown to any auditor.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=80, help_text='Namespaced, e.g. "intake.answers.viewed".')
+    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    object_type = models.CharField(max_length=80, blank=True, help_text='"app_label.model" of the object.')
+    object_id = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # "Who looked at this patient's records?" is the question an auditor asks most.
+            models.Index(fields=["patient", "-at"], name="audit_patient_at_idx"),
+            models.Index(fields=["action", "-at"], name="audit_action_at_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=~models.Q(action=""), name="audit_action_not_empty")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor or 'system'}"

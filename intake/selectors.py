@@ -1,0 +1,100 @@
+"""Reads for the intake pages and for booking. Nothing here writes."""
+
+from datetime import datetime
+
+from django.db.models import Max, QuerySet
+
+from clinic.models import Patient
+
+from . import clearance
+from .models import Consent, ConsentText, Decision, IntakeSettings, Reconfirmation, Screening, ScreeningStatus
+
+
+def current_screening(patient: Patient) -> Screening | None:
+    """The patient's standing (submitted, not superseded) screening, if any."""
+    return Screening.objects.filter(patient=patient, status=ScreeningStatus.SUBMITTED).first()
+
+
+def draft_for(patient: Patient) -> Screening | None:
+    return Screening.objects.filter(patient=patient, status=ScreeningStatus.DRAFT).first()
+
+
+def latest_decision(screening: Screening):
+    return screening.decisions.select_related("clinician").first()
+
+
+def has_current_consent(patient: Patient) -> bool:
+    text = ConsentText.current()
+    return text is not None and Consent.objects.filter(patient=patient, text=text).exists()
+
+
+def screening_facts(screening: Screening) -> clearance.ScreeningFacts:
+    result = screening.screening_result
+    return clearance.ScreeningFacts(
+        outcome=screening.outcome,
+        decision=screening.decision,
+        submitted_at=screening.submitted_at,
+        expires_at=screening.expires_at,
+        postpone_until=result.postpone_until if result else None,
+        postpone_open_ended=result.postpone_open_ended if result else False,
+    )
+
+
+def patient_facts(patient: Patient) -> clearance.PatientFacts:
+    current = current_screening(patient)
+    if current is None:
+        return clearance.PatientFacts(
+            screening=None, has_draft=draft_for(patient) is not None, consent_signed=has_current_consent(patient)
+        )
+    confirmed: list[datetime] = [current.submitted_at]
+    last_reconfirmed = Reconfirmation.objects.filter(patient=patient).aggregate(at=Max("at"))["at"]
+    if last_reconfirmed is not None:
+        confirmed.append(last_reconfirmed)
+    return clearance.PatientFacts(
+        screening=screening_facts(current),
+        has_draft=draft_for(patient) is not None,
+        consent_signed=has_current_consent(patient),
+        last_confirmed_at=max(confirmed),
+    )
+
+
+def screening_status(patient: Patient, *, now: datetime | None = None) -> clearance.Verdict:
+    """The patient's screening status today (front desk sees its label; the patient its message)."""
+    from django.utils import timezone
+
+    from clinic.models import Clinic
+
+    settings = IntakeSettings.for_clinic()
+    return clearance.status(
+        patient_facts(patient),
+        now=now or timezone.now(),
+        tz=Clinic.objects.current_time_zone(),
+        review_days=settings.review_working_days,
+    )
+
+
+def review_queue() -> QuerySet[Screening]:
+    """Current screenings waiting for a clinician: outcome "review", no decision yet; oldest first."""
+    return (
+        Screening.objects.filter(status=ScreeningStatus.SUBMITTED, decision="", outcome="review")
+        .select_related("patient")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def other_flagged() -> QuerySet[Screening]:
+    """Current screenings the rules held back without asking for review (not eligible, postponed):
+    a clinician may still want to look, e.g. a clot long ago. Oldest first."""
+    return (
+        Screening.objects.filter(status=ScreeningStatus.SUBMITTED, decision="", outcome__in=["not_eligible", "postpone"])
+        .select_related("patient")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def awaiting_patient() -> QuerySet[Screening]:
+    return (
+        Screening.objects.filter(status=ScreeningStatus.SUBMITTED, decision=Decision.REQUEST_INFO)
+        .select_related("patient")
+        .order_by("submitted_at", "pk")
+    )

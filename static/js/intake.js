@@ -1,0 +1,29 @@
+/* Intake questionnaire: show a follow-up question only when its question is answered a certain way.
+   Without JavaScript every follow-up stays visible (worded "If yes: ...") and the server ignores
+   the ones that don't apply. */
+(function () {
+  "use strict";
+  var blocks = document.querySelectorAll("[data-show-when]");
+  if (!blocks.length) return;
+  var form = blocks[0].closest("form");
+
+  function chosen(name) {
+    var values = [];
+    form.querySelectorAll('[name="' + name + '"]').forEach(function (input) {
+      if ((input.type === "radio" || input.type === "checkbox") ? input.checked : input.value) values.push(input.value);
+    });
+    return values;
+  }
+
+  function update() {
+    blocks.forEach(function (block) {
+      var rule = block.getAttribute("data-show-when").split("=");
+      var wanted = rule[1].split(",");
+      var show = chosen(rule[0]).some(function (v) { return wanted.indexOf(v) !== -1; });
+      block.hidden = !show;
+    });
+  }
+
+  form.addEventListener("change", update);
+  update();
+})();
