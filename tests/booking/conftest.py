@@ -21,30 +21,10 @@ def cal(db):
 
 
 @pytest.fixture
-def cleared(monkeypatch):
-    """Stands in for intake's answer until branch intake lands (see the report)."""
-    import sys
-    import types
-    from dataclasses import dataclass
+def cleared(patient, now):
+    """Alice's screening is cleared and her consent signed, through intake's own rows."""
+    from tests.intake.factories import ScreeningFactory, sign_consent
 
-    @dataclass(frozen=True)
-    class BookingClearance:
-        allowed: bool
-        code: str
-        message: str
-        action_url: str | None
-
-    state = {"allowed": True}
-
-    def booking_clearance(patient, *, needs_screening, starts_at, now=None):
-        if not needs_screening:
-            return BookingClearance(True, "not_needed", "", None)
-        if state["allowed"]:
-            return BookingClearance(True, "cleared", "", None)
-        return BookingClearance(False, "no_screening", "Please answer the health questionnaire first.", "/intake/")
-
-    module = types.ModuleType("intake.eligibility")
-    module.booking_clearance = booking_clearance
-    module.BookingClearance = BookingClearance
-    monkeypatch.setitem(sys.modules, "intake.eligibility", module)
-    return state
+    screening = ScreeningFactory(patient=patient)
+    sign_consent(patient)
+    return screening

@@ -47,8 +47,7 @@ def test_days_are_counted_as_clinic_dates_not_24_hour_periods(cal, patient, clea
     assert second.sequence == 2
 
 
-def test_a_session_needs_a_cleared_screening_and_says_where_to_go(cal, patient, cleared, now):
-    cleared["allowed"] = False
+def test_a_session_needs_a_cleared_screening_and_says_where_to_go(cal, patient, now):
     with pytest.raises(BookingError) as refused:
         session(cal, patient, FIRST)
     assert refused.value.code == "not_cleared"
@@ -56,8 +55,7 @@ def test_a_session_needs_a_cleared_screening_and_says_where_to_go(cal, patient, 
     assert appointment_book(patient=patient, service=cal.consultation, start=local(FIRST, "10:00"), by=patient.user)
 
 
-def test_the_front_desk_is_held_to_the_screening_too(cal, patient, cleared, front_desk, now):
-    cleared["allowed"] = False
+def test_the_front_desk_is_held_to_the_screening_too(cal, patient, front_desk, now):
     with pytest.raises(BookingError) as refused:
         session(cal, patient, FIRST, by=front_desk)
     assert refused.value.code == "not_cleared"
@@ -173,3 +171,15 @@ def test_moving_a_visit_a_little_later_may_overlap_its_own_old_time(cal, patient
     mine = appointment_book(patient=patient, service=cal.consultation, start=local(FIRST, "10:00"), by=patient.user)
     moved = appointment_move(appointment=mine, start=local(FIRST, "10:15"), by=patient.user)
     assert moved.start == local(FIRST, "10:15")
+
+
+def test_a_session_soon_after_an_old_screening_asks_for_the_anything_changed_questions(cal, patient, now):
+    from tests.intake.factories import ScreeningFactory, sign_consent
+
+    ScreeningFactory(patient=patient, submitted_at=now - timedelta(days=30))
+    sign_consent(patient, at=now - timedelta(days=30))
+    with pytest.raises(BookingError) as refused:
+        session(cal, patient, FIRST)  # two days ahead: inside intake's re-confirmation window
+    assert refused.value.code == "not_cleared"
+    assert refused.value.action_url == "/intake/reconfirm/"
+    assert session(cal, patient, date(2026, 3, 20)).sequence == 1  # far enough ahead: cleared
