@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 
 from booking.models import Appointment, AppointmentLog, Status, TimeOff, TreatmentCourse
 from booking.services import BookingError, appointment_book, appointment_cancel, appointment_move, course_book_all
@@ -181,5 +182,5 @@ def test_a_session_soon_after_an_old_screening_asks_for_the_anything_changed_que
     with pytest.raises(BookingError) as refused:
         session(cal, patient, FIRST)  # two days ahead: inside intake's re-confirmation window
     assert refused.value.code == "not_cleared"
-    assert refused.value.action_url == "/intake/reconfirm/"
+    assert refused.value.action_url == reverse("intake:reconfirm")
     assert session(cal, patient, date(2026, 3, 20)).sequence == 1  # far enough ahead: cleared
