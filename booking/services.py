@@ -482,7 +482,7 @@ def appointment_confirm(*, appointment: Appointment, by, now: datetime | None = 
     clinic = selectors.current_clinic()
     _lock_calendars(clinic.pk)
     holds_expire(now=now)
-    hold = Appointment.objects.select_for_update().select_related("service", "patient__user", "course").get(pk=appointment.pk)
+    hold = Appointment.objects.select_for_update(of=("self",)).select_related("service", "patient__user", "course").get(pk=appointment.pk)
     if hold.status == Status.BOOKED and hold.booked_at is not None:
         return hold  # a double click: already confirmed
     if hold.status == Status.HELD:
@@ -550,7 +550,7 @@ def course_book_all(
     _lock_calendars(clinic.pk)
     holds_expire(now=now)
     if hold is not None:
-        hold = Appointment.objects.select_for_update().select_related("course").get(pk=hold.pk, patient=patient)
+        hold = Appointment.objects.select_for_update(of=("self",)).select_related("course").get(pk=hold.pk, patient=patient)
         if hold.status != Status.HELD:
             raise BookingError("hold_gone")
         # Free the held time for the re-check below; the row becomes session one again.
@@ -662,7 +662,7 @@ def appointment_move(
     tz = clinic.tzinfo
     _lock_calendars(clinic.pk)
     holds_expire(now=now)
-    appointment = Appointment.objects.select_for_update().select_related("service", "patient__user", "course").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("service", "patient__user", "course").get(pk=appointment.pk)
     _changeable(appointment, staff=staff, now=now, policy=policy, clinic=clinic)
     if not move_following or appointment.course is None:
         return _move_one(appointment, start=start, clinician_id=clinician_id, by=by, now=now, staff=staff, override_reason=override_reason)
@@ -707,7 +707,7 @@ def appointment_cancel(
     clinic = selectors.current_clinic()
     policy = selectors.policy_for(clinic)
     _lock_calendars(clinic.pk)
-    appointment = Appointment.objects.select_for_update().select_related("service", "patient").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("service", "patient").get(pk=appointment.pk)
     _changeable(appointment, staff=staff, now=now, policy=policy, clinic=clinic)
     appointment.status, appointment.cancelled_at, appointment.cancelled_by = Status.CANCELLED, now, by
     appointment.cancel_reason = reason[:200]
@@ -732,7 +732,7 @@ def _transition(*, appointment: Appointment, target: str, by, now: datetime | No
     now = _now(now)
     if by is None or not is_staff_member(by):
         raise BookingError("wrong_patient")
-    appointment = Appointment.objects.select_for_update().select_related("course").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_for_update(of=("self",)).select_related("course").get(pk=appointment.pk)
     allowed, action, signal = _TRANSITIONS[target]
     if appointment.status not in allowed:
         raise BookingError(
