@@ -16,4 +16,8 @@ app.conf.beat_schedule = {
         "task": "clinic.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "booking-expire-holds": {
+        "task": "booking.tasks.expire_holds",
+        "schedule": 60.0,
+    },
 }

@@ -1,7 +1,10 @@
 """Demo data for a laptop or a demo: safe to run again, it only fills in what is missing."""
 
+import importlib
+import importlib.util
 from datetime import date, time
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -86,7 +89,16 @@ class Command(BaseCommand):
                     "sms_consent_at": timezone.now() if wants_sms else None,
                 },
             )
+        self._seed_apps(clinic)
         self._print_logins()
+
+    def _seed_apps(self, clinic):
+        # An app with demo data of its own offers <app>/seed.py with seed_demo(clinic); clinic
+        # calls each one it finds without importing the apps that stand on it by name.
+        for app_config in apps.get_app_configs():
+            if app_config.name == "clinic" or importlib.util.find_spec(f"{app_config.name}.seed") is None:
+                continue
+            importlib.import_module(f"{app_config.name}.seed").seed_demo(clinic)
 
     def _user(self, email, first, last):
         user, _ = User.objects.get_or_create(

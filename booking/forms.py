@@ -1,0 +1,78 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+
+from clinic.models import Clinician, Patient
+
+from .models import Service
+
+
+class SlotForm(forms.Form):
+    """A chosen slot as the page posts it. Never trusted: the service re-checks everything."""
+
+    start = forms.DateTimeField()
+    clinician = forms.IntegerField(required=False, min_value=1)
+    planned_sessions = forms.IntegerField(required=False, min_value=1, max_value=10)
+    move_following = forms.BooleanField(required=False)
+
+
+class WaitlistForm(forms.Form):
+    earliest = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    latest = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=200, label="Reason (optional)")
+
+
+class DeskBookForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+                           help_text="Clinic time.")
+    clinician = forms.ModelChoiceField(
+        queryset=Clinician.objects.select_related("staff__user"), required=False, empty_label="Any free clinician"
+    )
+    whole_course = forms.BooleanField(required=False, label="Book every session of the course now (all or nothing)")
+    planned_sessions = forms.IntegerField(required=False, min_value=1, max_value=10, label="Sessions in the course",
+                                          help_text="Only for a new course; the clinic's default when empty.")
+    override_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Outside the spacing window because…",
+        help_text="Clinicians only: book a session outside its window, with the reason recorded.",
+    )
+
+    def __init__(self, *args, can_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_override:
+            del self.fields["override_reason"]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Book"))
+
+
+class DeskMoveForm(forms.Form):
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
+                           help_text="Clinic time.")
+    clinician = forms.ModelChoiceField(
+        queryset=Clinician.objects.select_related("staff__user"), required=False, empty_label="Any free clinician"
+    )
+    move_following = forms.BooleanField(required=False, label="Also move later sessions that would fall out of their window")
+    override_reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Outside the spacing window because…",
+    )
+
+    def __init__(self, *args, can_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_override:
+            del self.fields["override_reason"]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Move"))
+
+
+class PatientPickForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)

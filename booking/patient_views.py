@@ -1,0 +1,396 @@
+"""What patients do: pick a service, a day and a time, confirm; see, move and cancel their visits.
+
+Thin views: who may come in (patient_required, or a signed link), the object fetched for this
+patient (404 otherwise), one service call, a redirect. Every rule lives in services.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic.access import patient_required
+
+from . import availability, links, selectors, services
+from .clearance import clearance_for
+from .forms import CancelForm, SlotForm, WaitlistForm
+from .models import Appointment, Service, ServiceKind, Status, WaitlistEntry, WaitlistStatus
+
+DAYS_PER_PAGE = 14
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def slot_page(
+    request,
+    *,
+    service: Service,
+    now,
+    within=None,
+    exclude_appointment_id: int | None = None,
+    staff: bool = False,
+) -> dict:
+    """The day strip and the selected day's times: one slot query for 14 days."""
+    clinic = selectors.current_clinic()
+    policy = selectors.policy_for(clinic)
+    tz = clinic.tzinfo
+    earliest = (now if staff else now + policy.notice).astimezone(tz).date()
+    latest = (now + timedelta(days=policy.horizon_days)).astimezone(tz).date()
+    if within is not None:
+        earliest, latest = max(earliest, within.first_day), within.last_day
+    clinician_id = None
+    clinicians = list(service.clinicians.filter(is_bookable=True, staff__is_active=True).select_related("staff__user"))
+    chosen = request.GET.get("clinician", "")
+    if chosen.isdigit() and any(c.pk == int(chosen) for c in clinicians):
+        clinician_id = int(chosen)
+    wanted_day = _parse_day(request.GET.get("day"))
+    from_day = _parse_day(request.GET.get("from")) or wanted_day or earliest
+    from_day = min(max(from_day, earliest), latest)
+    to_day = min(from_day + timedelta(days=DAYS_PER_PAGE - 1), latest)
+    slots = selectors.slot_list(
+        service=service, first_day=from_day, last_day=to_day, now=now, clinician_id=clinician_id, within=within,
+        staff=staff, online=not staff, exclude_appointment_id=exclude_appointment_id,
+    )
+    if clinician_id is None:
+        slots = availability.first_per_start(slots)
+    by_day = selectors.group_by_day(slots, tz)
+    days = []
+    day = from_day
+    while day <= to_day:
+        days.append({"date": day, "count": len(by_day.get(day, []))})
+        day += timedelta(days=1)
+    if wanted_day in by_day:
+        selected = wanted_day
+    else:
+        selected = next(iter(by_day), None)
+    next_free = None
+    if not slots and to_day < latest:
+        found = selectors.slot_list(
+            service=service, first_day=to_day + timedelta(days=1), last_day=latest, now=now, clinician_id=clinician_id,
+            within=within, limit=1, staff=staff, online=not staff, exclude_appointment_id=exclude_appointment_id,
+        )
+        next_free = found[0] if found else None
+    return {
+        "days": days,
+        "selected_day": selected,
+        "day_slots": by_day.get(selected, []),
+        "clinicians": clinicians,
+        "clinician_id": clinician_id,
+        "earlier_from": max(earliest, from_day - timedelta(days=DAYS_PER_PAGE)) if from_day > earliest else None,
+        "later_from": to_day + timedelta(days=1) if to_day < latest else None,
+        "next_free": next_free,
+        "window": within,
+        "tz": tz,
+    }
+
+
+def _error_context(exc: services.BookingError) -> dict:
+    return {"error": exc, "nearest": exc.nearest}
+
+
+# --- booking ---------------------------------------------------------------------------------
+
+
+@patient_required
+def start(request):
+    now = timezone.now()
+    upcoming, _ = selectors.appointments_for_patient(request.patient, now=now)
+    return render(
+        request,
+        "booking/start.html",
+        {"services": selectors.services_bookable_online(), "upcoming": upcoming[:3], "patient": request.patient},
+    )
+
+
+@patient_required
+def service_slots(request, slug):
+    service = get_object_or_404(Service, slug=slug, is_active=True, bookable_online=True)
+    patient = request.patient
+    now = timezone.now()
+    clinic = selectors.current_clinic()
+    policy = selectors.policy_for(clinic)
+    context: dict = {"service": service, "patient": patient, "policy": policy}
+
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                hold = services.appointment_hold(
+                    patient=patient, service=service, start=form.cleaned_data["start"], by=request.user,
+                    clinician_id=form.cleaned_data["clinician"], now=now,
+                    planned_sessions=form.cleaned_data["planned_sessions"],
+                )
+            except services.BookingError as exc:
+                context.update(_error_context(exc))
+            else:
+                return redirect("booking:hold", pk=hold.pk)
+        else:
+            context["error"] = services.BookingError("off_grid")
+
+    clearance = clearance_for(patient, needs_screening=service.needs_screening, starts_at=now + policy.notice, now=now)
+    context["clearance"] = clearance
+    if not clearance.allowed:
+        context["consultation"] = Service.objects.filter(kind=ServiceKind.CONSULTATION, is_active=True, bookable_online=True).first()
+        return render(request, "booking/service.html", context)
+
+    window = None
+    if service.is_course_session:
+        state = selectors.course_state(selectors.course_active(patient, service), policy=policy, tz=clinic.tzinfo)
+        context["course"] = state
+        if state.next_sequence is None:
+            return render(request, "booking/service.html", context)
+        window = state.window
+    context.update(slot_page(request, service=service, now=now, within=window))
+    context["waitlist_form"] = WaitlistForm(
+        initial={"earliest": timezone.localdate(now), "latest": timezone.localdate(now) + timedelta(days=14)}
+    )
+    context["waiting"] = WaitlistEntry.objects.filter(patient=patient, service=service, status=WaitlistStatus.WAITING).first()
+    return render(request, "booking/service.html", context)
+
+
+@patient_required
+def hold(request, pk):
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("service", "clinician__staff__user", "room", "course"), pk=pk, patient=request.patient
+    )
+    now = timezone.now()
+    if appointment.status == Status.BOOKED:
+        return redirect("booking:appointment", pk=appointment.pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "release":
+                services.hold_release(appointment=appointment, by=request.user, now=now)
+                return redirect("booking:service", slug=appointment.service.slug)
+            if action == "course":
+                course = services.course_book_all(
+                    patient=request.patient, service=appointment.service, start=appointment.start, by=request.user,
+                    hold=appointment, now=now,
+                )
+                messages.success(request, f"All {course.planned_sessions} sessions are booked. We sent the details by e-mail.")
+                return redirect("booking:my_appointments")
+            booked = services.appointment_confirm(appointment=appointment, by=request.user, now=now)
+        except services.BookingError as exc:
+            messages.error(request, exc.message)
+            if exc.nearest or exc.code in ("taken", "no_room", "hold_gone"):
+                return render(
+                    request, "booking/hold.html", {"appointment": appointment, **_error_context(exc), "expired": True}
+                )
+            return redirect("booking:service", slug=appointment.service.slug)
+        messages.success(request, "You're booked. We sent a confirmation with a calendar file to your e-mail.")
+        return redirect("booking:appointment", pk=booked.pk)
+    if appointment.status != Status.HELD:
+        messages.info(request, "That time is no longer held for you. Please choose a time again.")
+        return redirect("booking:service", slug=appointment.service.slug)
+    policy = selectors.policy_for(selectors.current_clinic())
+    context = {"appointment": appointment, "seconds_left": max(0, int((appointment.hold_expires_at - now).total_seconds()))}
+    if appointment.course is not None and appointment.sequence == 1 and appointment.course.planned_sessions > 1:
+        context["course_sessions"] = appointment.course.planned_sessions
+        context["spacing"] = policy
+    return render(request, "booking/hold.html", context)
+
+
+@patient_required
+def my_appointments(request):
+    now = timezone.now()
+    upcoming, past = selectors.appointments_for_patient(request.patient, now=now)
+    waiting = WaitlistEntry.objects.filter(patient=request.patient, status=WaitlistStatus.WAITING).select_related("service")
+    return render(request, "booking/my_appointments.html", {"upcoming": upcoming, "past": past[:20], "waiting": waiting})
+
+
+@require_POST
+@patient_required
+def waitlist_join(request, slug):
+    service = get_object_or_404(Service, slug=slug, is_active=True, bookable_online=True)
+    form = WaitlistForm(request.POST)
+    if form.is_valid():
+        try:
+            services.waitlist_join(
+                patient=request.patient, service=service, earliest=form.cleaned_data["earliest"],
+                latest=form.cleaned_data["latest"], by=request.user,
+            )
+        except services.BookingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "You're on the waiting list. We'll e-mail you as soon as a time frees up.")
+    else:
+        messages.error(request, services.MESSAGES["waitlist_dates"])
+    return redirect("booking:service", slug=service.slug)
+
+
+@require_POST
+@patient_required
+def waitlist_leave(request, pk):
+    entry = get_object_or_404(WaitlistEntry, pk=pk, patient=request.patient)
+    services.waitlist_leave(entry=entry, by=request.user)
+    messages.success(request, "You've left the waiting list.")
+    return redirect("booking:my_appointments")
+
+
+# --- one appointment: by account or by signed link --------------------------------------------
+
+
+class _Ref:
+    """Where the manage pages of one appointment live: under the account or under a signed link."""
+
+    def __init__(self, appointment: Appointment, *, token: str | None = None):
+        self.appointment = appointment
+        self.token = token
+
+    def url(self, name: str) -> str:
+        if self.token:
+            return reverse(f"booking:link_{name}", args=[self.token])
+        return reverse("booking:appointment" if name == "manage" else f"booking:appointment_{name}", args=[self.appointment.pk])
+
+    @property
+    def url_manage(self) -> str:
+        return self.url("manage")
+
+    @property
+    def url_move(self) -> str:
+        return self.url("move")
+
+    @property
+    def url_cancel(self) -> str:
+        return self.url("cancel")
+
+    @property
+    def by(self):
+        return self.appointment.patient.user
+
+
+def _own(request, pk) -> _Ref:
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("service", "clinician__staff__user", "room", "course", "patient"),
+        pk=pk,
+        patient=request.patient,
+    )
+    return _Ref(appointment)
+
+
+def _linked(token: str) -> _Ref:
+    try:
+        appointment = links.appointment_from_token(token, now=timezone.now())
+    except links.LinkExpired:
+        raise Http404("This link has expired.") from None
+    return _Ref(appointment, token=token)
+
+
+def _manage(request, ref: _Ref):
+    appointment = ref.appointment
+    if appointment.status == Status.HELD:
+        return redirect("booking:hold", pk=appointment.pk)
+    now = timezone.now()
+    clinic = selectors.current_clinic()
+    policy = selectors.policy_for(clinic)
+    changeable = appointment.status == Status.BOOKED
+    within_notice = changeable and appointment.start - now < policy.notice
+    course_sessions = []
+    if appointment.course_id:
+        course_sessions = list(
+            appointment.course.appointments.exclude(status=Status.CANCELLED).exclude(status=Status.HELD).order_by("sequence")
+        )
+    return render(
+        request,
+        "booking/manage.html",
+        {
+            "appointment": appointment,
+            "ref": ref,
+            "changeable": changeable and not within_notice,
+            "within_notice": within_notice,
+            "course_sessions": course_sessions,
+            "policy": policy,
+            "cancel_form": CancelForm(),
+        },
+    )
+
+
+def _cancel(request, ref: _Ref):
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.appointment_cancel(
+            appointment=ref.appointment, by=ref.by, reason=reason, now=timezone.now(), via_link=bool(ref.token)
+        )
+    except services.BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect(ref.url("manage"))
+    messages.success(request, "Your visit is cancelled. We sent a confirmation by e-mail.")
+    return redirect(ref.url("manage") if ref.token else reverse("booking:my_appointments"))
+
+
+def _move(request, ref: _Ref):
+    appointment = ref.appointment
+    now = timezone.now()
+    clinic = selectors.current_clinic()
+    policy = selectors.policy_for(clinic)
+    context: dict = {"appointment": appointment, "ref": ref, "service": appointment.service}
+    if appointment.status != Status.BOOKED or appointment.start - now < policy.notice:
+        return redirect(ref.url("manage"))
+    if request.method == "POST":
+        form = SlotForm(request.POST)
+        if form.is_valid():
+            try:
+                moved = services.appointment_move(
+                    appointment=appointment, start=form.cleaned_data["start"], clinician_id=form.cleaned_data["clinician"],
+                    by=ref.by, now=now, move_following=form.cleaned_data["move_following"], via_link=bool(ref.token),
+                )
+            except services.BookingError as exc:
+                context.update(_error_context(exc))
+                if exc.code == "following_outside_window":
+                    context["retry"] = form.cleaned_data
+            else:
+                messages.success(request, "Your visit has moved. We sent the new time by e-mail.")
+                return redirect(_Ref(moved, token=ref.token).url("manage"))
+        else:
+            context["error"] = services.BookingError("off_grid")
+    window = None
+    if appointment.course_id and appointment.sequence and appointment.sequence > 1:
+        state = selectors.course_state(appointment.course, policy=policy, tz=clinic.tzinfo)
+        window = selectors.window_for_sequence(state, appointment.sequence, policy=policy, tz=clinic.tzinfo)
+    context.update(slot_page(request, service=appointment.service, now=now, within=window, exclude_appointment_id=appointment.pk))
+    return render(request, "booking/move.html", context)
+
+
+@patient_required
+def appointment_detail(request, pk):
+    return _manage(request, _own(request, pk))
+
+
+@require_POST
+@patient_required
+def appointment_cancel(request, pk):
+    return _cancel(request, _own(request, pk))
+
+
+@patient_required
+def appointment_move(request, pk):
+    return _move(request, _own(request, pk))
+
+
+def link_manage(request, token):
+    try:
+        ref = _linked(token)
+    except Http404:
+        return render(request, "booking/link_invalid.html", status=404)
+    return _manage(request, ref)
+
+
+@require_POST
+def link_cancel(request, token):
+    return _cancel(request, _linked(token))
+
+
+def link_move(request, token):
+    return _move(request, _linked(token))
