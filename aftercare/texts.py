@@ -3,7 +3,8 @@
 Each text is a Django template. Available everywhere: `patient` (first_name), `clinic` (name,
 phone), `when` (the visit's day and time in the clinic's zone), `service` (its name), and links:
 `manage_url`, `aftercare_url`, `checkin_url`, `book_url`, `reconfirm_url`; course messages also get
-`window_last_day`. Text messages never carry health details: they say when, and link to the
+`window_last_day`; the confirmation also `session_of` ("2 of 3"), `clinician` and `clinic.address`.
+Text messages never carry health details: they say when, and link to the
 patient's own page.
 """
 
@@ -14,7 +15,10 @@ DEFAULT_TEXTS = {
         "subject": "Your visit on {{ when }} is booked",
         "email": (
             "Hello {{ patient.first_name }},\n\n"
-            "Your {{ service }} is booked for {{ when }}.\n\n"
+            "Your {{ service }}{% if session_of %} (session {{ session_of }}){% endif %} is booked for {{ when }}"
+            "{% if clinician %} with {{ clinician }}{% endif %}.\n\n"
+            "Where: {{ clinic.address }}\n\n"
+            "The attached calendar file adds it to your calendar.\n"
             "To move or cancel it, use this link: {{ manage_url }}\n"
             "If it is less than a day away, please call us instead." + SIGN_OFF
         ),

@@ -12,6 +12,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "aftercare-dispatch-due-reminders": {
+        "task": "aftercare.tasks.dispatch_reminders",
+        "schedule": 60.0,
+    },
     "clinic-clear-expired-sessions": {
         "task": "clinic.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

@@ -172,6 +172,25 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@loc
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# --- Reminders --------------------------------------------------------------------------------
+# A booking changed again within the grace period sends one message, not two.
+REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=3)
+# A row handed to the broker but never picked up (the broker lost it) is handed out again after this.
+REMINDER_REQUEUE_MINUTES = env.int("REMINDER_REQUEUE_MINUTES", default=10)
+
+
+def _quiet_hours(value: str):
+    from datetime import time
+
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SMS_QUIET_HOURS={value!r} should look like 21:00-08:00") from exc
+    return start, end
+
+
+SMS_QUIET_HOURS = _quiet_hours(env.str("SMS_QUIET_HOURS", default="21:00-08:00"))
+
 # --- Text messages ------------------------------------------------------------------------
 # Off the machine only when switched to Twilio; then every Twilio setting is required.
 SMS_BACKEND = env.str("SMS_BACKEND", default="aftercare.sms.FileSMSBackend")
@@ -201,7 +220,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Below the Redis visibility timeout so a late-acked task is never redelivered while it
     # still runs; messages carry ids only, and the database outbox is the source of truth.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -212,6 +231,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Publishing gives up quickly when the broker is down: the outbox row waits and is handed out again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Security -------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+
+from .checkin import CheckInAnswers
+
+
+class CheckInForm(forms.Form):
+    bruising = forms.BooleanField(required=False, label="Bruising")
+    lumps = forms.BooleanField(required=False, label="Small hard lumps along the treated veins")
+    itching = forms.BooleanField(required=False, label="Itching")
+    skin_darkening = forms.BooleanField(required=False, label="Brown or darker lines on the skin")
+    redness = forms.ChoiceField(
+        label="Redness",
+        choices=[("none", "None"), ("around_injections", "A little, around the injection spots"),
+                 ("spreading_or_hot", "Spreading, or the skin feels hot")],
+        initial="none", widget=forms.RadioSelect,
+    )
+    pain = forms.ChoiceField(
+        label="Pain",
+        choices=[("none", "None"), ("mild", "Mild: paracetamol helps"), ("severe", "Bad, or getting worse")],
+        initial="none", widget=forms.RadioSelect,
+    )
+    leg_swelling = forms.BooleanField(required=False, label="A swollen, tender or painful calf or leg")
+    fever = forms.BooleanField(required=False, label="Fever or feeling unwell")
+    wound_or_blister = forms.BooleanField(required=False, label="An open sore, wound or blister")
+    breathlessness = forms.BooleanField(required=False, label="Shortness of breath")
+    chest_pain = forms.BooleanField(required=False, label="Chest pain")
+    vision_or_speech_change = forms.BooleanField(required=False, label="Changes in your sight, or trouble speaking")
+    other = forms.CharField(
+        required=False, max_length=1000, label="Anything else you want us to know?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("Common after treatment", "bruising", "lumps", "itching", "skin_darkening", "redness", "pain"),
+            Fieldset("Please tell us if you have", "leg_swelling", "fever", "wound_or_blister", "breathlessness",
+                     "chest_pain", "vision_or_speech_change"),
+            "other",
+        )
+        self.helper.add_input(Submit("submit", "Send my answers", css_class="w-100"))
+
+    def answers(self) -> CheckInAnswers:
+        return CheckInAnswers(**self.cleaned_data)
+
+
+class HandleCheckInForm(forms.Form):
+    note = forms.CharField(label="What you did", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

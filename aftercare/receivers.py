@@ -1,0 +1,36 @@
+"""Aftercare listens to booking's events; booking never imports aftercare.
+
+Booking sends these inside its transaction, so the outbox rows commit or roll back with the change.
+"""
+
+from django.dispatch import receiver
+
+from booking import events
+
+from . import services
+
+
+@receiver(events.appointment_booked, dispatch_uid="aftercare.booked")
+def on_booked(sender, appointment, **kwargs):
+    services.plan_for_booking(appointment=appointment)
+
+
+@receiver(events.appointment_moved, dispatch_uid="aftercare.moved")
+def on_moved(sender, appointment, **kwargs):
+    services.cancel_pending(appointment=appointment, reason="the visit moved")
+    services.plan_for_booking(appointment=appointment)
+
+
+@receiver(events.appointment_cancelled, dispatch_uid="aftercare.cancelled")
+def on_cancelled(sender, appointment, **kwargs):
+    services.cancel_pending(appointment=appointment, reason="the visit was cancelled")
+
+
+@receiver(events.appointment_no_show, dispatch_uid="aftercare.no_show")
+def on_no_show(sender, appointment, **kwargs):
+    services.cancel_pending(appointment=appointment, reason="the patient did not come")
+
+
+@receiver(events.appointment_completed, dispatch_uid="aftercare.completed")
+def on_completed(sender, appointment, **kwargs):
+    services.plan_after_completion(appointment=appointment)

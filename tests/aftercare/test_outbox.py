@@ -1,0 +1,253 @@
+"""The reminder outbox: planned with booking events, re-planned on moves, sent at most once."""
+
+import smtplib
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+
+from aftercare import services, sms
+from aftercare.models import DeliveryAttempt, Message, MessageStatus, ReminderTemplate
+from aftercare.plan import Kind
+from booking import events
+from booking.models import Appointment, Status
+from clinic.models import Channel
+
+pytestmark = pytest.mark.django_db
+
+LA = ZoneInfo("America/Los_Angeles")
+NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 2 March, 09:00 in Los Angeles
+START = datetime(2026, 3, 20, 20, 0, tzinfo=UTC)  # Friday 20 March, 13:00 PDT (after the DST change)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def book(make_appointment, patient, **kwargs):
+    appointment = make_appointment(patient, start=kwargs.pop("start", START), **kwargs)
+    events.appointment_booked.send(sender=Appointment, appointment=appointment)
+    return appointment
+
+
+def shift(appointment, delta):
+    """Moves the visit's row as booking would (start, end and blocked range together)."""
+    for field in ("start", "end", "blocked_start", "blocked_end"):
+        setattr(appointment, field, getattr(appointment, field) + delta)
+    appointment.save()
+    return appointment
+
+
+def kinds(appointment, status=MessageStatus.PENDING):
+    return sorted(appointment.messages.filter(status=status).values_list("kind", flat=True))
+
+
+def drain(now):
+    """What beat and the worker do, in-process: dispatch what is due, send each one."""
+    return {message_id: services.send_message(message_id) for message_id in services.dispatch_due(now=now)}
+
+
+def test_booking_a_session_plans_the_whole_pre_treatment_timeline(make_appointment, patient):
+    appointment = book(make_appointment, patient)
+    assert kinds(appointment) == sorted([
+        Kind.APPOINTMENT_REMINDER, Kind.BOOKING_CONFIRMATION, Kind.DAY_BEFORE_PREPARATION,
+        Kind.PAUSE_MEDICINES, Kind.RECONFIRM, Kind.STOCKINGS,
+    ])
+    reminder = appointment.messages.get(kind=Kind.APPOINTMENT_REMINDER)
+    assert reminder.send_at.astimezone(LA) == datetime(2026, 3, 19, 10, 0, tzinfo=LA)
+    assert reminder.planned_for_start == START
+    assert appointment.messages.get(kind=Kind.BOOKING_CONFIRMATION).send_at == NOW + timedelta(minutes=3)
+
+
+def test_a_consultation_gets_only_the_confirmation_and_the_reminder(make_appointment, patient):
+    appointment = book(make_appointment, patient, service="consultation")
+    assert kinds(appointment) == [Kind.APPOINTMENT_REMINDER, Kind.BOOKING_CONFIRMATION]
+
+
+def test_the_confirmation_goes_once_after_the_grace_period(make_appointment, patient, frozen):
+    book(make_appointment, patient)
+    assert drain(NOW + timedelta(minutes=2)) == {}
+    frozen.move_to(NOW + timedelta(minutes=3))
+    sent = drain(NOW + timedelta(minutes=3))
+    assert list(sent.values()) == [MessageStatus.SENT]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [patient.email]
+    assert "Friday 20 March at 1:00 PM" in mail.outbox[0].subject
+    assert drain(NOW + timedelta(minutes=4)) == {}
+    assert len(mail.outbox) == 1
+
+
+def test_moving_within_the_grace_period_sends_one_confirmation_for_the_new_time(make_appointment, patient, frozen):
+    appointment = book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=1))
+    shift(appointment, timedelta(days=2))
+    events.appointment_moved.send(sender=Appointment, appointment=appointment, previous_start=START, previous_end=START)
+    frozen.move_to(NOW + timedelta(minutes=10))
+    drain(NOW + timedelta(minutes=10))
+    assert len(mail.outbox) == 1
+    assert "Sunday 22 March" in mail.outbox[0].subject
+    assert appointment.messages.filter(planned_for_start=START, status=MessageStatus.CANCELLED).count() == 6
+
+
+def test_a_message_planned_before_a_move_is_never_sent_even_if_already_queued(make_appointment, patient, frozen):
+    appointment = book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [queued] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    # The visit moves after the dispatcher handed the message to a worker but before it ran.
+    shift(appointment, timedelta(days=1))
+    assert services.send_message(queued) == MessageStatus.SKIPPED
+    assert mail.outbox == []
+    assert Message.objects.get(pk=queued).last_error == "moved"
+
+
+def test_cancelling_cancels_every_pending_message(make_appointment, patient, frozen):
+    appointment = book(make_appointment, patient)
+    appointment.status = Status.CANCELLED
+    appointment.save()
+    events.appointment_cancelled.send(sender=Appointment, appointment=appointment, by=None)
+    assert kinds(appointment) == []
+    frozen.move_to(START)
+    assert drain(START) == {}
+    assert mail.outbox == []
+
+
+def test_a_cancelled_visit_is_rechecked_when_its_message_is_already_with_a_worker(make_appointment, patient, frozen):
+    appointment = book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [queued] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    Appointment.objects.filter(pk=appointment.pk).update(status=Status.CANCELLED)
+    assert services.send_message(queued) == MessageStatus.SKIPPED
+    assert mail.outbox == []
+
+
+def test_sending_the_same_message_twice_sends_it_once(make_appointment, patient, frozen):
+    book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    assert services.send_message(message_id) == MessageStatus.SENT
+    assert services.send_message(message_id) == MessageStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_the_database_refuses_a_second_copy_of_a_message(make_appointment, patient):
+    appointment = book(make_appointment, patient)
+    before = appointment.messages.count()
+    events.appointment_booked.send(sender=Appointment, appointment=appointment)  # a replayed event
+    assert appointment.messages.count() == before
+
+
+def test_a_worker_lost_mid_send_leaves_the_message_unknown_and_never_resends_it(make_appointment, patient, frozen):
+    book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    # What the killed worker had committed: the claim, just before calling the provider.
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, provider_called_at=NOW)
+    assert services.send_message(message_id) == MessageStatus.UNKNOWN  # the broker's redelivery
+    assert mail.outbox == []
+    assert DeliveryAttempt.objects.get(message_id=message_id).outcome == "unknown"
+
+
+class BrokenSMTP:
+    def __init__(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_transport_errors_retry_with_backoff_then_fail_and_staff_can_resend(make_appointment, patient, frozen, settings, front_desk):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
+    book(make_appointment, patient, service="consultation")
+    at = NOW + timedelta(minutes=5)
+    waits = []
+    for _ in range(services.MAX_ATTEMPTS):
+        frozen.move_to(at)
+        [(message_id, status)] = drain(at).items()
+        message = Message.objects.get(pk=message_id)
+        if status == MessageStatus.PENDING:
+            waits.append(message.send_at - at)
+            at = message.send_at
+    assert status == MessageStatus.FAILED
+    assert waits == [timedelta(minutes=m) for m in services.BACKOFF_MINUTES]
+    assert "ConnectionRefusedError" in message.last_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.message_resend(message=message, by=front_desk)
+    assert drain(at) == {message_id: MessageStatus.SENT}
+    assert [a.outcome for a in message.attempt_log.all()] == ["retry"] * 4 + ["failed", "resend", "sent"]
+
+
+def test_only_failed_or_unknown_messages_can_be_resent(make_appointment, patient, front_desk):
+    message = book(make_appointment, patient).messages.first()
+    with pytest.raises(services.AftercareError):
+        services.message_resend(message=message, by=front_desk)
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    settings.SMS_BACKEND = "aftercare.sms.LocmemSMSBackend"
+    sms.outbox.clear()
+    return sms.outbox
+
+
+def texting(patient):
+    patient.phone, patient.sms_consent, patient.preferred_channel = "+12065550147", True, Channel.SMS
+    patient.save()
+    return patient
+
+
+def test_text_messages_carry_no_health_details_and_wait_for_morning(make_appointment, patient, sms_outbox, frozen):
+    late = datetime(2026, 3, 3, 6, 30, tzinfo=UTC)  # 22:30 in Los Angeles
+    frozen.move_to(late)
+    appointment = book(make_appointment, texting(patient))
+    confirmation = appointment.messages.get(kind=Kind.BOOKING_CONFIRMATION)
+    assert confirmation.channel == Channel.SMS
+    assert confirmation.send_at.astimezone(LA) == datetime(2026, 3, 3, 8, 0, tzinfo=LA)
+    frozen.move_to(confirmation.send_at)
+    drain(confirmation.send_at)
+    [text] = sms_outbox
+    assert text["to"] == "+12065550147"
+    body = text["body"].replace("Test Vein Clinic", "CLINIC").lower()  # the sender's name is not a health detail
+    for word in ("sclero", "vein", "inject", "medicine", "aspirin", "pregnan", "treatment", "session"):
+        assert word not in body
+
+
+def test_a_patient_who_stops_texts_gets_email_instead(make_appointment, patient, sms_outbox, frozen):
+    appointment = book(make_appointment, texting(patient))
+    patient.preferred_channel, patient.sms_consent = Channel.EMAIL, False
+    patient.save()
+    frozen.move_to(NOW + timedelta(minutes=5))
+    drain(NOW + timedelta(minutes=5))
+    assert sms_outbox == []
+    assert len(mail.outbox) == 1
+    assert appointment.messages.get(kind=Kind.BOOKING_CONFIRMATION).channel == Channel.EMAIL
+
+
+def test_a_reminder_switched_off_by_the_clinic_is_not_planned(make_appointment, patient):
+    ReminderTemplate.objects.filter(kind=Kind.STOCKINGS).update(is_active=False)
+    assert Kind.STOCKINGS not in kinds(book(make_appointment, patient))
+
+
+def test_completing_a_session_plans_aftercare_check_in_and_course_messages(make_appointment, patient, course_for, frozen):
+    course = course_for(patient)
+    appointment = make_appointment(patient, start=NOW - timedelta(hours=1), status=Status.COMPLETED, course=course, sequence=1)
+    events.appointment_completed.send(sender=Appointment, appointment=appointment)
+    assert kinds(appointment) == sorted([
+        Kind.AFTERCARE, Kind.CHECK_IN, Kind.NEXT_SESSION_NUDGE, Kind.OVERDUE, Kind.OVERDUE_DESK, Kind.WINDOW_CLOSING,
+    ])
+    overdue_desk = appointment.messages.get(kind=Kind.OVERDUE_DESK)
+    frozen.move_to(overdue_desk.send_at)
+    services.dispatch_due(now=overdue_desk.send_at)
+    # Booking the next session in time makes the course messages irrelevant.
+    make_appointment(patient, start=NOW + timedelta(days=20), course=course, sequence=2)
+    statuses = {m.kind: services.send_message(m.pk) for m in appointment.messages.filter(status=MessageStatus.QUEUED)}
+    assert statuses[Kind.OVERDUE_DESK] == MessageStatus.SKIPPED
+    assert statuses[Kind.AFTERCARE] == MessageStatus.SENT
+
+
+def test_the_last_session_of_a_course_plans_no_course_messages(make_appointment, patient, course_for):
+    course = course_for(patient, planned=2)
+    appointment = make_appointment(patient, start=NOW - timedelta(hours=1), status=Status.COMPLETED, course=course, sequence=2)
+    events.appointment_completed.send(sender=Appointment, appointment=appointment)
+    assert kinds(appointment) == [Kind.AFTERCARE, Kind.CHECK_IN]
