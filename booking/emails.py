@@ -1,4 +1,7 @@
-"""Booking e-mails, each with a calendar file (.ics) and the signed link to manage the visit.
+"""Booking e-mails (cancellation, waitlist offer) and the calendar file (.ics) of a visit.
+
+Confirmations of a new or moved visit are reminders like any other: aftercare's outbox sends them,
+once, after a short grace period, with `ics_for` attached.
 
 Sent after the booking transaction commits (``transaction.on_commit``), reading the rows afresh
 by id. A mail server that is down never undoes a booking: the failure is logged and the patient
@@ -72,38 +75,6 @@ def _load(ids: Iterable[int]) -> list[Appointment]:
         Appointment.objects.filter(pk__in=list(ids))
         .select_related("service", "clinician__staff__user", "room", "patient", "course")
         .order_by("start")
-    )
-
-
-def send_booked(appointment_ids: list[int]) -> None:
-    appointments = [a for a in _load(appointment_ids) if a.status == Status.BOOKED]
-    if not appointments:
-        return
-    clinic = Clinic.objects.current()
-    first = appointments[0]
-    subject = (
-        f"Your {len(appointments)} sessions are booked" if len(appointments) > 1 else f"Booked: {first.service.name}"
-    )
-    _send(
-        subject=subject,
-        template="booking/emails/booked.txt",
-        to=first.patient.email,
-        context={"appointments": [(a, manage_url(a)) for a in appointments], "patient": first.patient},
-        ics=ics_for(appointments, clinic=clinic),
-    )
-
-
-def send_moved(appointment_id: int, previous_start) -> None:
-    appointments = _load([appointment_id])
-    if not appointments or appointments[0].status != Status.BOOKED:
-        return
-    a = appointments[0]
-    _send(
-        subject=f"Moved: {a.service.name}",
-        template="booking/emails/moved.txt",
-        to=a.patient.email,
-        context={"appointment": a, "url": manage_url(a), "previous_start": previous_start, "patient": a.patient},
-        ics=ics_for([a], clinic=Clinic.objects.current()),
     )
 
 

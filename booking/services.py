@@ -421,7 +421,6 @@ def appointment_book(
     course = _ensure_course(placement, patient=patient, service=service, by=by, planned_sessions=planned_sessions)
     appointment = _create(patient=patient, service=service, placement=placement, course=course, by=by, now=now, status=Status.BOOKED)
     _announce_booked(appointment, by=by, now=now)
-    transaction.on_commit(lambda: emails.send_booked([appointment.pk]))
     return appointment
 
 
@@ -503,7 +502,6 @@ def appointment_confirm(*, appointment: Appointment, by, now: datetime | None = 
     else:
         raise BookingError("hold_gone")
     _announce_booked(booked, by=by, now=now)
-    transaction.on_commit(lambda: emails.send_booked([booked.pk]))
     return booked
 
 
@@ -586,8 +584,6 @@ def course_book_all(
         )
     for appointment in booked:
         _announce_booked(appointment, by=by, now=now)
-    ids = [a.pk for a in booked]
-    transaction.on_commit(lambda: emails.send_booked(ids))
     return course
 
 
@@ -631,8 +627,6 @@ def _move_one(
         sender=Appointment, appointment=appointment, previous_start=previous_start, previous_end=previous_end
     )
     _waitlist_offer(service=appointment.service, freed_start=previous_start, clinician_id=previous_clinician, now=now)
-    pk = appointment.pk
-    transaction.on_commit(lambda: emails.send_moved(pk, previous_start))
     return appointment
 
 

@@ -1,9 +1,14 @@
 """The pages: who may see and change what, tampered posts, signed links, e-mails."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.core import mail, signing
+from django.utils import timezone
+
+from aftercare import services as aftercare
 
 from booking import links
 from booking.models import Appointment, Status, WaitlistEntry
@@ -14,6 +19,13 @@ from tests.booking.factories import local
 pytestmark = pytest.mark.django_db
 
 WED = date(2026, 3, 4)
+
+
+def send_due_reminders(at):
+    """What the beat's dispatcher and a worker do, in this process, at `at`."""
+    with time_machine.travel(at, tick=False):
+        for message_id in aftercare.dispatch_due(now=at):
+            aftercare.send_message(message_id)
 
 
 @pytest.fixture
@@ -40,14 +52,16 @@ def test_alice_picks_a_time_holds_it_and_confirms_and_gets_an_email_with_a_calen
     assert response["Location"] == f"/booking/appointments/{hold.pk}/"
     hold.refresh_from_db()
     assert hold.status == Status.BOOKED
+    assert mail.outbox == []  # the confirmation waits out the grace period in the outbox
+    send_due_reminders(now + timedelta(minutes=3))
     [email] = mail.outbox
     assert email.to == [patient.email]
-    assert "Wednesday 4 March 2026, 10:00 AM" in email.body
+    assert "Wednesday 4 March at 10:00 AM" in email.body
     name, ics, mimetype = email.attachments[0]
     assert name == "appointment.ics" and mimetype.startswith("text/calendar")
     assert "DTSTART:20260304T180000Z" in ics and f"UID:appointment-{hold.pk}@" in ics
-    link = links.manage_path(hold)
-    assert link in email.body
+    token = re.search(r"/booking/link/([^/\s]+)/", email.body).group(1)
+    assert links.appointment_from_token(token, now=now) == hold
     assert client.get(f"/booking/appointments/{hold.pk}/").status_code == 200
 
 
@@ -242,7 +256,10 @@ def test_moving_by_link_sends_the_new_time(client, alices, django_capture_on_com
     assert response.status_code == 302
     alices.refresh_from_db()
     assert alices.start == local(WED, "11:00") and alices.version == 1
-    assert "Moved" in mail.outbox[-1].subject and "SEQUENCE:1" in mail.outbox[-1].attachments[0][1]
+    send_due_reminders(timezone.now() + timedelta(minutes=3))
+    [confirmation] = [m for m in mail.outbox if "is booked" in m.subject]  # one, for the new time only
+    assert "Wednesday 4 March at 11:00 AM" in confirmation.subject
+    assert "SEQUENCE:1" in confirmation.attachments[0][1]
 
 
 # --- waitlist --------------------------------------------------------------------------------
