@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.template import Context, Template
+from django.utils.functional import cached_property
 
 from clinic.models import Channel, Patient
 
@@ -28,13 +29,17 @@ class ReminderTemplate(models.Model):
     def __str__(self):
         return self.get_kind_display()
 
+    @cached_property
+    def _compiled(self) -> dict[str, Template]:
+        return {"subject": Template(self.email_subject), "email": Template(self.email_body), "sms": Template(self.sms_body)}
+
     def render(self, channel: str, context: dict) -> tuple[str, str]:
         """(subject, body) for the channel; the subject is empty for text messages."""
         ctx = Context(context, autoescape=False)
         if channel == Channel.SMS:
-            return "", Template(self.sms_body).render(ctx).strip()
-        subject = " ".join(Template(self.email_subject).render(ctx).split())  # one line, always
-        return subject, Template(self.email_body).render(ctx).strip() + "\n"
+            return "", self._compiled["sms"].render(ctx).strip()
+        subject = " ".join(self._compiled["subject"].render(ctx).split())  # one line, always
+        return subject, self._compiled["email"].render(ctx).strip() + "\n"
 
 
 class MessageStatus(models.TextChoices):
@@ -74,6 +79,8 @@ class Message(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     recipient = models.CharField(max_length=254, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    # The send task that claimed it; a redelivery of that same task finds it here.
+    claim_token = models.CharField(max_length=64, blank=True)
     # Set just before the provider is called: a worker lost before it never reached the provider,
     # so the message may go again; one lost after it may have gone out (status "unknown").
     provider_called_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ Life of a message row:
        ^                      |                            |  \\--> unknown (worker lost mid-send)
        |                      \\--> cancelled (moved/cancelled visit)
        \\---- transient error, with backoff ----------------+--> failed (permanent, or out of tries)
+       \\---- claim abandoned before the provider call ------/   (task lost for good: see _sweep_abandoned)
     skipped: no longer relevant when its time came (visit moved, cancelled, course finished)
 
 The outbox lives in the database, planned in the booking's own transaction, so a message is
@@ -13,21 +14,22 @@ never lost when the broker or a worker is down, and the broker only ever carries
 """
 
 import logging
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from booking import spacing
 from booking.emails import ics_for
 from booking.links import manage_url as booking_manage_url
 from booking.models import Appointment, BookingPolicy, CourseStatus, ServiceKind, Status
-from booking import spacing
 from clinic import audit
 from clinic.models import Channel, Clinic
 
@@ -104,13 +106,17 @@ def cancel_pending(*, appointment: Appointment, reason: str) -> int:
     return len(messages)
 
 
-def _course_window_last_day(appointment: Appointment):
+def _spacing_rule(clinic) -> spacing.SpacingRule:
+    policy = BookingPolicy.objects.filter(clinic=clinic).first() if clinic else None
+    return policy.spacing_rule if policy else spacing.SpacingRule()
+
+
+def _window_last_day(appointment: Appointment, rule: spacing.SpacingRule, tz):
+    """The last day the course's next session may fall on, or None when no session follows."""
     course = appointment.course
     if course is None or course.status != CourseStatus.ACTIVE or (appointment.sequence or 0) >= course.planned_sessions:
         return None
-    policy = BookingPolicy.objects.filter(clinic=Clinic.objects.current()).first()
-    rule = policy.spacing_rule if policy else spacing.SpacingRule()
-    return spacing.allowed_window(appointment.start, Clinic.objects.current_time_zone(), rule).last_day
+    return spacing.allowed_window(appointment.start, tz, rule).last_day
 
 
 def plan_after_completion(*, appointment: Appointment, now=None) -> list[Message]:
@@ -119,14 +125,14 @@ def plan_after_completion(*, appointment: Appointment, now=None) -> list[Message
     if appointment.service.kind != ServiceKind.SESSION:
         return []
     anchors = {timeline.Anchor.COMPLETED: now}
-    last_day = _course_window_last_day(appointment)
+    tz = Clinic.objects.current_time_zone()
+    last_day = _window_last_day(appointment, _spacing_rule(Clinic.objects.current()), tz)
     if last_day is not None:
         anchors[timeline.Anchor.WINDOW_LAST_DAY] = last_day
     channel = _channel_for(appointment.patient)
     steps = _active_steps(timeline.PLANNED_ON_COMPLETION)
     if last_day is None:  # the course is over (or this was a one-off): no "book your next session"
         steps = [s for s in steps if s.kind not in timeline.COURSE_KINDS]
-    tz = Clinic.objects.current_time_zone()
     patient_steps = [s for s in steps if s.kind != timeline.Kind.OVERDUE_DESK]
     desk_steps = [s for s in steps if s.kind == timeline.Kind.OVERDUE_DESK]
     common = dict(anchors=anchors, start=appointment.start, is_session=True, tz=tz, now=now, grace=grace(), quiet=quiet_hours())
@@ -163,7 +169,30 @@ def dispatch_due(*, now=None) -> list[int]:
             .values_list("pk", flat=True)[:DISPATCH_BATCH]
         )
         Message.objects.filter(pk__in=stale).update(queued_at=now, updated_at=now)
+        _sweep_abandoned(now)
     return due + stale
+
+
+def _sweep_abandoned(now) -> None:
+    """Settle claims whose task is gone for good (the broker lost it along with its worker).
+
+    A live task finishes a batch in seconds and the broker redelivers a lost one within its
+    visibility timeout, so a claim older than REMINDER_ABANDONED_MINUTES has no task left. One that
+    never reached the provider goes back to the outbox; one that may have is "unknown", for staff.
+    """
+    cutoff = now - timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES)
+    abandoned = Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=cutoff).select_for_update(skip_locked=True)
+    for message in abandoned:
+        if message.provider_called_at is None:
+            message.status, message.send_at, message.queued_at = MessageStatus.PENDING, now, None
+            outcome, detail = "retry", "its send task was lost before sending; sending again"
+        else:
+            message.status = MessageStatus.UNKNOWN
+            message.last_error = "The worker stopped while sending; it may or may not have gone out."
+            outcome, detail = "unknown", "its send task was lost while sending"
+        message.claim_token, message.updated_at = "", now
+        message.save(update_fields=["status", "send_at", "queued_at", "last_error", "claim_token", "updated_at"])
+        _log(message, outcome, detail)
 
 
 def release(message_ids: list[int]) -> int:
@@ -177,12 +206,56 @@ def _log(message: Message, outcome: str, detail: str = "", by=None) -> None:
     DeliveryAttempt.objects.create(message=message, at=timezone.now(), outcome=outcome, detail=detail[:300], by=by)
 
 
-def _context(message: Message, appointment: Appointment) -> dict:
-    clinic = Clinic.objects.current()
-    tz = Clinic.objects.current_time_zone()
-    local = appointment.start.astimezone(tz)
+class Batch:
+    """What one send task shares across its messages: the clinic, the wording, the connections.
+
+    Built per task, so an edit in the admin is seen by the next task.
+    """
+
+    def __init__(self, token: str):
+        self.token = token  # the task's id: its own redelivery reuses it, another task does not
+        self.clinic = Clinic.objects.current()
+        self.tz = Clinic.objects.current_time_zone()
+        self.spacing = _spacing_rule(self.clinic)
+        self.templates = {t.kind: t for t in ReminderTemplate.objects.all()}
+        site = settings.SITE_URL
+        self.urls = {
+            "aftercare_url": site + reverse("aftercare:today"),
+            "book_url": site + reverse("booking:start"),
+            "reconfirm_url": site + reverse("intake:reconfirm"),
+        }
+        self._mail = None
+        self._sms = None
+
+    def mail(self):
+        if self._mail is None:
+            self._mail = get_connection()
+            self._mail.open()
+        return self._mail
+
+    def sms(self):
+        if self._sms is None:
+            self._sms = get_backend()
+        return self._sms
+
+    def drop_mail(self):
+        """After an SMTP error the connection may be half-broken: the next message opens a new one."""
+        if self._mail is not None:
+            try:
+                self._mail.close()
+            except OSError:
+                pass
+            self._mail = None
+
+    def close(self):
+        self.drop_mail()
+
+
+def _context(appointment: Appointment, batch: Batch) -> dict:
+    clinic = batch.clinic
+    local = appointment.start.astimezone(batch.tz)
     site = settings.SITE_URL
-    last_day = _course_window_last_day(appointment)
+    last_day = _window_last_day(appointment, batch.spacing, batch.tz)
     return {
         "patient": appointment.patient,
         "clinic": {"name": clinic.name if clinic else "The clinic",
@@ -194,25 +267,18 @@ def _context(message: Message, appointment: Appointment) -> dict:
         "when": f"{date_format(local, 'l j F')} at {date_format(local, 'g:i A')}",
         "window_last_day": date_format(last_day, "l j F") if last_day else "",
         "manage_url": booking_manage_url(appointment),
-        "aftercare_url": site + reverse("aftercare:today"),
         "checkin_url": site + reverse("aftercare:check_in", args=[appointment.pk]),
-        "book_url": site + reverse("booking:start"),
-        "reconfirm_url": site + reverse("intake:reconfirm"),
         "patient_url": site + reverse("patient_detail", args=[appointment.patient_id]),
+        **batch.urls,
     }
 
 
-def _facts(message: Message, appointment: Appointment, now) -> timeline.SendFacts:
-    next_booked = False
-    if appointment.course_id and appointment.sequence:
-        next_booked = Appointment.objects.filter(
-            course_id=appointment.course_id, sequence=appointment.sequence + 1,
-            status__in=[Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED],
-        ).exists()
+def _facts(message: Message, appointment: Appointment, now, batch: Batch, next_booked: bool) -> timeline.SendFacts:
     return timeline.SendFacts(
         kind=timeline.Kind(message.kind), status=appointment.status, start=appointment.start,
         planned_for_start=message.planned_for_start, now=now,
-        course_continues=_course_window_last_day(appointment) is not None, next_session_booked=next_booked,
+        course_continues=_window_last_day(appointment, batch.spacing, batch.tz) is not None,
+        next_session_booked=next_booked,
     )
 
 
@@ -224,77 +290,107 @@ class Outgoing:
     calendar: bytes | None = None  # the visit's .ics, attached to a confirmation e-mail
 
 
-def _claim(message_id: int) -> Outgoing | None:
-    """Claim a queued message, re-check its visit under a lock, and render it; one transaction.
+def _claim(message_ids: list[int], batch: Batch) -> tuple[list[Outgoing], dict[int, str]]:
+    """Claim the batch's queued messages, re-check their visits under a lock, render them.
 
-    Returns what to send, or None. Committing this marks the message
-    "sending" with provider_called_at set: if the worker dies after this point the message may
-    have reached the provider, so a redelivered task must not send it again.
+    One transaction. Returns what to send, and the final status of the ones that will not be sent.
+    A message is ours when this task (this token) claimed it. If the broker handed this task out
+    again because its worker was lost, a message the dead worker had started to hand to the
+    provider (provider_called_at set) may have gone out: it becomes "unknown", never resent.
+    One it had not reached yet is simply sent now.
     """
     now = timezone.now()
+    done: dict[int, str] = {}
     with transaction.atomic():
-        claimed = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
-            status=MessageStatus.SENDING, attempts=F("attempts") + 1, provider_called_at=now, updated_at=now
+        mine = Message.objects.filter(pk__in=message_ids, status=MessageStatus.SENDING, claim_token=batch.token)
+        for message in mine.filter(provider_called_at__isnull=False):
+            _log(message, "unknown", "worker lost while sending")
+            done[message.pk] = MessageStatus.UNKNOWN
+        mine.filter(provider_called_at__isnull=False).update(
+            status=MessageStatus.UNKNOWN, updated_at=now,
+            last_error="The worker stopped while sending; it may or may not have gone out.",
         )
-        if not claimed:
-            message = Message.objects.filter(pk=message_id).first()
-            if message is not None and message.status == MessageStatus.SENDING:
-                # A redelivered task for a message whose worker was lost mid-send.
-                Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
-                    status=MessageStatus.UNKNOWN, updated_at=now,
-                    last_error="The worker stopped while sending; it may or may not have gone out.",
-                )
-                _log(message, "unknown", "worker lost while sending")
-            return None
-        message = Message.objects.select_related("patient").get(pk=message_id)
-        # Lock the visit: a move or cancellation either committed before this re-check, or waits.
-        appointment = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("service", "patient", "course", "clinician__staff__user")
-            .get(pk=message.appointment_id)
+        Message.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING, attempts=F("attempts") + 1, claim_token=batch.token, updated_at=now
         )
-        ok, reason = timeline.should_send(_facts(message, appointment, now))
-        if not ok:
-            Message.objects.filter(pk=message.pk).update(status=MessageStatus.SKIPPED, last_error=reason, provider_called_at=None)
-            _log(message, "skipped", reason)
-            return None
-        if message.channel == Channel.SMS and not (message.patient.sms_consent and message.patient.phone):
-            # The patient stopped text messages since this was planned: e-mail instead.
-            message.channel = Channel.EMAIL
-        template = ReminderTemplate.objects.filter(kind=message.kind).first()
-        if template is None or not template.is_active or (message.channel == Channel.SMS and not template.sms_body):
-            Message.objects.filter(pk=message.pk).update(status=MessageStatus.SKIPPED, last_error="reminder switched off",
-                                                         provider_called_at=None)
-            _log(message, "skipped", "reminder switched off")
-            return None
-        subject, body = template.render(message.channel, _context(message, appointment))
-        if message.kind == timeline.Kind.OVERDUE_DESK:
-            clinic = Clinic.objects.current()
-            message.recipient = (clinic.email if clinic and clinic.email else settings.DEFAULT_FROM_EMAIL)
-        elif message.channel == Channel.SMS:
-            message.recipient = message.patient.phone.as_e164
-        else:
-            message.recipient = message.patient.email
-        Message.objects.filter(pk=message.pk).update(channel=message.channel, recipient=message.recipient)
-        calendar = None
-        if message.kind == timeline.Kind.BOOKING_CONFIRMATION and message.channel == Channel.EMAIL:
-            calendar = ics_for([appointment], clinic=Clinic.objects.current())
-    return Outgoing(message, subject, body, calendar)
+        messages = list(mine.filter(provider_called_at__isnull=True).select_related("patient").order_by("pk"))
+        # Lock the visits: a move or cancellation either committed before this re-check, or waits.
+        appointments = Appointment.objects.select_for_update(of=("self",)).select_related(
+            "service", "patient", "course", "clinician__staff__user"
+        ).in_bulk({m.appointment_id for m in messages})
+        next_booked = set(
+            Appointment.objects.filter(
+                course_id__in={a.course_id for a in appointments.values() if a.course_id},
+                status__in=[Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED],
+            ).values_list("course_id", "sequence")
+        )
+        outgoing, skipped = [], []
+        for message in messages:
+            appointment = appointments[message.appointment_id]
+            following = (appointment.course_id, (appointment.sequence or 0) + 1) in next_booked
+            ok, reason = timeline.should_send(_facts(message, appointment, now, batch, following))
+            channel = message.channel
+            if channel == Channel.SMS and not (message.patient.sms_consent and message.patient.phone):
+                channel = Channel.EMAIL  # the patient stopped text messages since this was planned
+            template = batch.templates.get(message.kind)
+            if ok and (template is None or not template.is_active or (channel == Channel.SMS and not template.sms_body)):
+                ok, reason = False, "reminder switched off"
+            if not ok:
+                skipped.append((message, reason))
+                continue
+            subject, body = template.render(channel, _context(appointment, batch))
+            if message.kind == timeline.Kind.OVERDUE_DESK:
+                recipient = batch.clinic.email if batch.clinic and batch.clinic.email else settings.DEFAULT_FROM_EMAIL
+            elif channel == Channel.SMS:
+                recipient = message.patient.phone.as_e164
+            else:
+                recipient = message.patient.email
+            message.channel, message.recipient = channel, recipient
+            calendar = None
+            if message.kind == timeline.Kind.BOOKING_CONFIRMATION and channel == Channel.EMAIL:
+                calendar = ics_for([appointment], clinic=batch.clinic)
+            outgoing.append(Outgoing(message, subject, body, calendar))
+        for message, reason in skipped:
+            Message.objects.filter(pk=message.pk).update(status=MessageStatus.SKIPPED, last_error=reason)
+            done[message.pk] = MessageStatus.SKIPPED
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(message=m, at=now, outcome="skipped", detail=reason) for m, reason in skipped
+        )
+        if outgoing:
+            Message.objects.bulk_update([o.message for o in outgoing], ["channel", "recipient"])
+    return outgoing, done
 
 
-def send_message(message_id: int) -> str:
-    """Send one queued message; returns its final status. Safe to call twice for one id."""
-    outgoing = _claim(message_id)
-    if outgoing is None:
-        return Message.objects.filter(pk=message_id).values_list("status", flat=True).first() or "missing"
+def _still_due(message: Message):
+    """The visit as this message was planned for it, checked by the database in the same statement."""
+    statuses = [Status.BOOKED] if timeline.Kind(message.kind) in timeline.PRE_VISIT else [Status.COMPLETED]
+    return Exists(Appointment.objects.filter(
+        pk=OuterRef("appointment_id"), start=OuterRef("planned_for_start"), status__in=statuses,
+    ))
+
+
+def _deliver(outgoing: Outgoing, batch: Batch) -> str:
     message = outgoing.message
+    # Last word before the provider: still ours, and the visit has not moved or been cancelled
+    # since the re-check. From here until "sent" the outcome is unknown if the worker dies.
+    handing = Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, claim_token=batch.token, provider_called_at__isnull=True
+    ).filter(_still_due(message)).update(provider_called_at=timezone.now())
+    if not handing:
+        changed = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING, claim_token=batch.token).update(
+            status=MessageStatus.SKIPPED, last_error="the visit changed while sending"
+        )
+        if not changed:  # no longer ours: the sweep settled it
+            return Message.objects.filter(pk=message.pk).values_list("status", flat=True).first() or "missing"
+        _log(message, "skipped", "the visit changed while sending")
+        return MessageStatus.SKIPPED
     reference = f"msg-{message.pk}"
     try:
         if message.channel == Channel.SMS:
-            provider_id = get_backend().send(to=message.recipient, body=outgoing.body, reference=reference)
+            provider_id = batch.sms().send(to=message.recipient, body=outgoing.body, reference=reference)
         else:
             email = EmailMessage(subject=outgoing.subject, body=outgoing.body, to=[message.recipient],
-                                 headers={"X-Clinic-Message": reference})
+                                 headers={"X-Clinic-Message": reference}, connection=batch.mail())
             if outgoing.calendar:
                 email.attach("appointment.ics", outgoing.calendar.decode(), "text/calendar; method=PUBLISH; charset=utf-8")
             email.send()
@@ -302,13 +398,39 @@ def send_message(message_id: int) -> str:
     except SMSError as exc:
         return _failed(message, str(exc), transient=exc.transient)
     except OSError as exc:  # SMTP and socket errors: the server did not take the message
+        batch.drop_mail()
         return _failed(message, f"{exc.__class__.__name__}: {exc}", transient=True)
     now = timezone.now()
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=MessageStatus.SENT, sent_at=now, provider_id=str(provider_id)[:100], last_error="", updated_at=now
     )
-    _log(message, "sent", message.recipient)
     return MessageStatus.SENT
+
+
+def send_messages(message_ids: list[int], *, token: str | None = None) -> dict[int, str]:
+    """Send queued messages; returns each one's status. Safe to run again with the same ids and token."""
+    batch = Batch(token or uuid.uuid4().hex)
+    sent = []
+    try:
+        outgoing, results = _claim(message_ids, batch)
+        for item in outgoing:
+            results[item.message.pk] = _deliver(item, batch)
+            if results[item.message.pk] == MessageStatus.SENT:
+                sent.append(item.message)
+    finally:
+        batch.close()
+        # The delivery log's "sent" lines, in one insert rather than one per message.
+        now = timezone.now()
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(message=m, at=now, outcome="sent", detail=m.recipient[:300]) for m in sent
+        )
+    for message_id in set(message_ids) - set(results):  # not ours: sent already, or another task has it
+        results[message_id] = Message.objects.filter(pk=message_id).values_list("status", flat=True).first() or "missing"
+    return results
+
+
+def send_message(message_id: int, *, token: str | None = None) -> str:
+    return send_messages([message_id], token=token)[message_id]
 
 
 def _failed(message: Message, error: str, *, transient: bool) -> str:
@@ -317,7 +439,8 @@ def _failed(message: Message, error: str, *, transient: bool) -> str:
     if transient and attempts < MAX_ATTEMPTS:
         delay = timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.PENDING, send_at=now + delay, provider_called_at=None, last_error=error[:300], updated_at=now
+            status=MessageStatus.PENDING, send_at=now + delay, provider_called_at=None, claim_token="",
+            last_error=error[:300], updated_at=now,
         )
         _log(message, "retry", f"{error} (next try in {int(delay.total_seconds() // 60)} min)")
         return MessageStatus.PENDING
@@ -339,6 +462,7 @@ def message_resend(*, message: Message, by) -> Message:
     message.send_at = timezone.now()
     message.attempts = 0
     message.provider_called_at = None
+    message.claim_token = ""
     message.last_error = ""
     try:
         message.save()

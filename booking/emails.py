@@ -23,7 +23,7 @@ from icalendar import Calendar, Event, vCalAddress
 from clinic.models import Clinic
 
 from .links import manage_url
-from .models import Appointment, Status, WaitlistEntry
+from .models import Appointment, WaitlistEntry
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from .models import (
     Appointment,
     BookingPolicy,
     ClinicClosure,
+    CourseStatus,
     Service,
     Status,
     TimeOff,
     TreatmentCourse,
-    CourseStatus,
     WorkingHours,
 )
 

@@ -177,6 +177,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 REMINDER_GRACE_MINUTES = env.int("REMINDER_GRACE_MINUTES", default=3)
 # A row handed to the broker but never picked up (the broker lost it) is handed out again after this.
 REMINDER_REQUEUE_MINUTES = env.int("REMINDER_REQUEUE_MINUTES", default=10)
+# Longer than the broker's visibility timeout, so a lost task had its chance to be redelivered.
+REMINDER_ABANDONED_MINUTES = env.int("REMINDER_ABANDONED_MINUTES", default=90)
 
 
 def _quiet_hours(value: str):
@@ -218,9 +220,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Below the Redis visibility timeout so a late-acked task is never redelivered while it
-    # still runs; messages carry ids only, and the database outbox is the source of truth.
+    # Redis hands a task out again when it was not acknowledged within this many seconds (tasks
+    # are acknowledged late, after they ran): far longer than a batch of reminders takes. Tasks
+    # carry message ids only; the database outbox is the source of truth.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    if REMINDER_ABANDONED_MINUTES * 60 <= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+        raise ImproperlyConfigured(
+            "REMINDER_ABANDONED_MINUTES must be longer than CELERY_VISIBILITY_TIMEOUT, "
+            "or a reminder could be settled while the broker is about to redeliver its task."
+        )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

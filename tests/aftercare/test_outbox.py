@@ -131,6 +131,9 @@ def test_sending_the_same_message_twice_sends_it_once(make_appointment, patient,
     assert services.send_message(message_id) == MessageStatus.SENT
     assert services.send_message(message_id) == MessageStatus.SENT
     assert len(mail.outbox) == 1
+    assert [(a.outcome, a.detail) for a in DeliveryAttempt.objects.filter(message_id=message_id)] == [
+        ("sent", patient.email)
+    ]
 
 
 def test_the_database_refuses_a_second_copy_of_a_message(make_appointment, patient):
@@ -144,11 +147,82 @@ def test_a_worker_lost_mid_send_leaves_the_message_unknown_and_never_resends_it(
     book(make_appointment, patient)
     frozen.move_to(NOW + timedelta(minutes=5))
     [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    # What the killed worker had committed: the claim, just before calling the provider.
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, provider_called_at=NOW)
-    assert services.send_message(message_id) == MessageStatus.UNKNOWN  # the broker's redelivery
+    # What the killed worker had committed: its claim, and that it was handing the message over.
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=NOW)
+    assert services.send_message(message_id, token="task-1") == MessageStatus.UNKNOWN  # the broker's redelivery
     assert mail.outbox == []
     assert DeliveryAttempt.objects.get(message_id=message_id).outcome == "unknown"
+
+
+def test_a_worker_lost_before_reaching_the_provider_is_simply_sent_on_redelivery(make_appointment, patient, frozen):
+    book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1")
+    assert services.send_message(message_id, token="task-1") == MessageStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_a_claim_whose_task_was_lost_for_good_goes_back_to_the_outbox(make_appointment, patient, frozen, settings):
+    book(make_appointment, patient)
+    at = NOW + timedelta(minutes=5)
+    frozen.move_to(at)
+    [message_id] = services.dispatch_due(now=at)
+    # A worker claimed it and died before the provider call; the broker lost the task too.
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1")
+    later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES - 1)
+    frozen.move_to(later)
+    assert services.dispatch_due(now=later) == []
+    assert Message.objects.get(pk=message_id).status == MessageStatus.SENDING  # the broker may still redeliver
+    later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES + 1)
+    frozen.move_to(later)
+    services.dispatch_due(now=later)
+    assert Message.objects.get(pk=message_id).status == MessageStatus.PENDING
+    later += timedelta(minutes=1)
+    frozen.move_to(later)
+    assert drain(later) == {message_id: MessageStatus.SENT}
+    assert services.send_message(message_id, token="task-1") == MessageStatus.SENT  # the lost task, back after all
+    assert len(mail.outbox) == 1
+
+
+def test_a_claim_lost_for_good_after_the_provider_call_is_shown_as_unknown(make_appointment, patient, frozen, settings):
+    book(make_appointment, patient)
+    at = NOW + timedelta(minutes=5)
+    frozen.move_to(at)
+    [message_id] = services.dispatch_due(now=at)
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=at)
+    later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES + 1)
+    frozen.move_to(later)
+    assert services.dispatch_due(now=later) == []
+    message = Message.objects.get(pk=message_id)
+    assert message.status == MessageStatus.UNKNOWN
+    assert [a.outcome for a in message.attempt_log.all()] == ["unknown"]
+    assert mail.outbox == []
+
+
+def test_a_duplicate_task_leaves_a_message_another_worker_is_sending_alone(make_appointment, patient, frozen):
+    book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=NOW)
+    assert services.send_message(message_id, token="task-2") == MessageStatus.SENDING
+    assert mail.outbox == []
+
+
+def test_a_visit_cancelled_between_the_re_check_and_the_hand_over_is_not_sent(make_appointment, patient, frozen, monkeypatch):
+    appointment = book(make_appointment, patient)
+    frozen.move_to(NOW + timedelta(minutes=5))
+    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    real_claim = services._claim
+
+    def claim_then_cancel(ids, batch):
+        claimed = real_claim(ids, batch)
+        Appointment.objects.filter(pk=appointment.pk).update(status=Status.CANCELLED)  # another request, just now
+        return claimed
+
+    monkeypatch.setattr(services, "_claim", claim_then_cancel)
+    assert services.send_message(message_id) == MessageStatus.SKIPPED
+    assert mail.outbox == []
 
 
 class BrokenSMTP:
@@ -176,6 +250,7 @@ def test_transport_errors_retry_with_backoff_then_fail_and_staff_can_resend(make
     services.message_resend(message=message, by=front_desk)
     assert drain(at) == {message_id: MessageStatus.SENT}
     assert [a.outcome for a in message.attempt_log.all()] == ["retry"] * 4 + ["failed", "resend", "sent"]
+    assert Message.objects.get(pk=message_id).status == MessageStatus.SENT
 
 
 def test_only_failed_or_unknown_messages_can_be_resent(make_appointment, patient, front_desk):

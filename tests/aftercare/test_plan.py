@@ -6,8 +6,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aftercare.plan import (
-    DEFAULT_STEPS, PLANNED_ON_BOOKING, PLANNED_ON_COMPLETION, Anchor, Kind, QuietHours, SendFacts, Step,
-    after_quiet_hours, at_local, plan, planned_time, should_send,
+    DEFAULT_STEPS,
+    PLANNED_ON_BOOKING,
+    PLANNED_ON_COMPLETION,
+    Anchor,
+    Kind,
+    QuietHours,
+    SendFacts,
+    Step,
+    after_quiet_hours,
+    at_local,
+    plan,
+    planned_time,
+    should_send,
 )
 
 LA = ZoneInfo("America/Los_Angeles")

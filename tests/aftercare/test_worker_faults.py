@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from aftercare import services
 from aftercare.models import Message, MessageStatus
-from aftercare.tasks import send_reminder
+from aftercare.tasks import batches, send_reminders
 from booking import events
 from booking.models import Appointment
 from clinic import celery_app
@@ -62,8 +62,8 @@ def wait_for(condition, timeout=90, every=0.2):
 
 def enqueue(ids, broker_url):
     with celery_app.connection_for_write(broker_url) as connection:
-        for message_id in ids:
-            send_reminder.apply_async((message_id,), connection=connection)
+        for batch in batches(ids):
+            send_reminders.apply_async((batch,), connection=connection)
 
 
 def due_confirmations(make_appointment, count):

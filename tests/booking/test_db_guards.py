@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from booking import db_guards, selectors

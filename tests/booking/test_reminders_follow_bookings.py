@@ -6,7 +6,14 @@ import pytest
 
 from aftercare.models import Message, MessageStatus
 from aftercare.plan import Kind
-from booking.services import BookingError, appointment_book, appointment_cancel, appointment_complete, appointment_move, course_book_all
+from booking.services import (
+    BookingError,
+    appointment_book,
+    appointment_cancel,
+    appointment_complete,
+    appointment_move,
+    course_book_all,
+)
 from tests.booking.factories import local
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from booking import events
-from booking.models import Appointment, AppointmentLog, Status, TimeOff, TreatmentCourse
+from booking.models import Appointment, AppointmentLog, Status, TimeOff
 from booking.services import (
     BookingError,
     appointment_book,
@@ -17,7 +17,6 @@ from booking.services import (
     appointment_hold,
     appointment_mark_no_show,
     appointment_move,
-    course_book_all,
     holds_expire,
 )
 from tests.booking.factories import appointment, local
@@ -73,8 +72,8 @@ def test_a_chosen_clinician_who_is_busy_is_refused_with_the_nearest_free_times(c
     ],
 )
 def test_a_tampered_slot_is_refused_server_side_and_nothing_is_written(cal, patient, now, hhmm, clinician, code):
-    from tests.factories import make_staff
     from clinic.models import Role
+    from tests.factories import make_staff
 
     clinician_id = cal.clinicians[0].pk if clinician == 0 else make_staff(Role.CLINICIAN).clinician.pk
     with pytest.raises(BookingError) as refused:

@@ -9,7 +9,6 @@ from django.core import mail, signing
 from django.utils import timezone
 
 from aftercare import services as aftercare
-
 from booking import links
 from booking.models import Appointment, Status, WaitlistEntry
 from booking.services import appointment_book, appointment_cancel, waitlist_join

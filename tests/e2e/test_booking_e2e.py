@@ -1,10 +1,8 @@
 """A patient books on a phone in a few taps; the desk sees it on the day calendar."""
 
 import re
-from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
