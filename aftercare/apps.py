@@ -6,4 +6,9 @@ class AftercareConfig(AppConfig):
     verbose_name = "Aftercare and reminders"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects to booking's events)
+        from . import (
+            receivers,  # noqa: F401  (connects to booking's events)
+            sections,
+        )
+
+        sections.register()

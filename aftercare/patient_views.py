@@ -1,17 +1,13 @@
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from booking.models import Appointment, ServiceKind, Status
 from clinic.access import patient_required
-from clinic.models import Clinic
 
 from . import services
 from .forms import CheckInForm
 from .models import CheckIn
-from .plan import aftercare_days
-
-CHECK_IN_OPEN_DAYS = 14
+from .selectors import aftercare_status
 
 
 def _own_completed_session(patient, pk) -> Appointment:
@@ -22,20 +18,8 @@ def _own_completed_session(patient, pk) -> Appointment:
 
 @patient_required
 def today(request):
-    tz = Clinic.objects.current_time_zone()
-    last = (
-        Appointment.objects.filter(patient=request.patient, status=Status.COMPLETED, service__kind=ServiceKind.SESSION)
-        .order_by("-start").first()
-    )
-    days, check_in_due = [], False
-    if last is not None:
-        session_day = last.start.astimezone(tz).date()
-        today_local = timezone.localdate()
-        days = aftercare_days(session_day, today_local)
-        check_in_due = (
-            (today_local - session_day).days <= CHECK_IN_OPEN_DAYS and not last.check_ins.exists()
-        )
-    return render(request, "aftercare/today.html", {"last": last, "days": days, "check_in_due": check_in_due})
+    status = aftercare_status(request.patient)
+    return render(request, "aftercare/today.html", {"last": status.last, "days": status.days, "check_in_due": status.check_in_due})
 
 
 @never_cache

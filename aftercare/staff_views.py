@@ -10,9 +10,8 @@ from clinic.access import get_patient_for_user, staff_required
 
 from . import services
 from .forms import HandleCheckInForm
-from .models import CheckIn, DeliveryAttempt, Message, MessageStatus
-
-PROBLEM_STATUSES = [MessageStatus.FAILED, MessageStatus.UNKNOWN]
+from .models import CheckIn, DeliveryAttempt, Message
+from .selectors import PROBLEM_STATUSES
 
 
 @never_cache

@@ -1,0 +1,36 @@
+"""Aftercare's parts of the clinic app's pages (see clinic/sections.py)."""
+
+from django.db.models import Count, Q
+
+from clinic import sections
+
+from . import selectors
+from .models import Message, MessageStatus
+
+
+def _staff_nav(request, page):
+    return selectors.open_counts() if request.user.has_perm("aftercare.view_checkin") or request.user.has_perm(
+        "aftercare.view_delivery_log") else None
+
+
+def _patient_home(request, page):
+    return {"aftercare": selectors.aftercare_status(page["patient"])}
+
+
+def _patient_detail(request, page):
+    if not request.user.has_perm("aftercare.view_delivery_log"):
+        return None
+    counts = Message.objects.filter(patient=page["patient"]).aggregate(
+        messages_sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
+        messages_waiting=Count("pk", filter=Q(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING])),
+        messages_problems=Count("pk", filter=Q(status__in=selectors.PROBLEM_STATUSES)),
+    )
+    return counts
+
+
+def register() -> None:
+    sections.register("staff_nav", "aftercare/_staff_nav.html", order=30, context=_staff_nav)
+    sections.register("staff_home", "aftercare/_staff_home.html", order=30, context=_staff_nav)
+    sections.register("patient_nav", "aftercare/_patient_nav.html", order=20)
+    sections.register("patient_home", "aftercare/_patient_home.html", order=30, context=_patient_home)
+    sections.register("patient_detail", "aftercare/_patient_detail.html", order=30, context=_patient_detail)

@@ -1,0 +1,22 @@
+"""Intake's parts of the clinic app's pages (see clinic/sections.py)."""
+
+from clinic import sections
+
+from . import selectors
+
+
+def _may_see_screening(request, page):
+    return {} if request.user.has_perm("intake.view_screening") else None
+
+
+def _reviews_waiting(request, page):
+    if not request.user.has_perm("intake.review_screening"):
+        return None
+    return {"reviews_waiting": selectors.review_queue().count()}
+
+
+def register() -> None:
+    sections.register("staff_nav", "intake/_staff_nav.html", order=20)
+    sections.register("patient_home", "intake/_patient_home.html", order=10)
+    sections.register("patient_detail", "intake/_patient_status.html", order=10, context=_may_see_screening)
+    sections.register("staff_home", "intake/_staff_home.html", order=20, context=_reviews_waiting)
