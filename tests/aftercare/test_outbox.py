@@ -51,6 +51,20 @@ def drain(now):
     return {message_id: services.send_message(message_id) for message_id in services.dispatch_due(now=now)}
 
 
+def queued_confirmation(make_appointment, patient, frozen):
+    """A booking whose confirmation the dispatcher has handed out; returns its id and the time."""
+    book(make_appointment, patient)
+    at = NOW + timedelta(minutes=5)
+    frozen.move_to(at)
+    [message_id] = services.dispatch_due(now=at)
+    return message_id, at
+
+
+def left_by_a_lost_worker(message_id, **fields):
+    """What a killed worker had committed: its claim (and, given provider_called_at, the hand-over)."""
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", **fields)
+
+
 def test_booking_a_session_plans_the_whole_pre_treatment_timeline(make_appointment, patient):
     appointment = book(make_appointment, patient)
     assert kinds(appointment) == sorted([
@@ -144,32 +158,23 @@ def test_the_database_refuses_a_second_copy_of_a_message(make_appointment, patie
 
 
 def test_a_worker_lost_mid_send_leaves_the_message_unknown_and_never_resends_it(make_appointment, patient, frozen):
-    book(make_appointment, patient)
-    frozen.move_to(NOW + timedelta(minutes=5))
-    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    # What the killed worker had committed: its claim, and that it was handing the message over.
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=NOW)
+    message_id, at = queued_confirmation(make_appointment, patient, frozen)
+    left_by_a_lost_worker(message_id, provider_called_at=at)
     assert services.send_message(message_id, token="task-1") == MessageStatus.UNKNOWN  # the broker's redelivery
     assert mail.outbox == []
     assert DeliveryAttempt.objects.get(message_id=message_id).outcome == "unknown"
 
 
 def test_a_worker_lost_before_reaching_the_provider_is_simply_sent_on_redelivery(make_appointment, patient, frozen):
-    book(make_appointment, patient)
-    frozen.move_to(NOW + timedelta(minutes=5))
-    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1")
+    message_id, _ = queued_confirmation(make_appointment, patient, frozen)
+    left_by_a_lost_worker(message_id)
     assert services.send_message(message_id, token="task-1") == MessageStatus.SENT
     assert len(mail.outbox) == 1
 
 
 def test_a_claim_whose_task_was_lost_for_good_goes_back_to_the_outbox(make_appointment, patient, frozen, settings):
-    book(make_appointment, patient)
-    at = NOW + timedelta(minutes=5)
-    frozen.move_to(at)
-    [message_id] = services.dispatch_due(now=at)
-    # A worker claimed it and died before the provider call; the broker lost the task too.
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1")
+    message_id, at = queued_confirmation(make_appointment, patient, frozen)
+    left_by_a_lost_worker(message_id)  # died before the provider call; the broker lost the task too
     later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES - 1)
     frozen.move_to(later)
     assert services.dispatch_due(now=later) == []
@@ -186,11 +191,8 @@ def test_a_claim_whose_task_was_lost_for_good_goes_back_to_the_outbox(make_appoi
 
 
 def test_a_claim_lost_for_good_after_the_provider_call_is_shown_as_unknown(make_appointment, patient, frozen, settings):
-    book(make_appointment, patient)
-    at = NOW + timedelta(minutes=5)
-    frozen.move_to(at)
-    [message_id] = services.dispatch_due(now=at)
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=at)
+    message_id, at = queued_confirmation(make_appointment, patient, frozen)
+    left_by_a_lost_worker(message_id, provider_called_at=at)
     later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES + 1)
     frozen.move_to(later)
     assert services.dispatch_due(now=later) == []
@@ -201,10 +203,9 @@ def test_a_claim_lost_for_good_after_the_provider_call_is_shown_as_unknown(make_
 
 
 def test_a_duplicate_task_leaves_a_message_another_worker_is_sending_alone(make_appointment, patient, frozen):
-    book(make_appointment, patient)
-    frozen.move_to(NOW + timedelta(minutes=5))
-    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=NOW)
+    message_id, at = queued_confirmation(make_appointment, patient, frozen)
+    # task-1 is alive and handing it to the provider right now.
+    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=at)
     assert services.send_message(message_id, token="task-2") == MessageStatus.SENDING
     assert mail.outbox == []
 
