@@ -8,9 +8,13 @@ from . import selectors
 from .models import Message, MessageStatus
 
 
-def _staff_nav(request, page):
-    return selectors.open_counts() if request.user.has_perm("aftercare.view_checkin") or request.user.has_perm(
-        "aftercare.view_delivery_log") else None
+def _open_counts(request, page):
+    """Shown in the staff menu and on the staff home: counted once per request."""
+    if not (request.user.has_perm("aftercare.view_checkin") or request.user.has_perm("aftercare.view_delivery_log")):
+        return None
+    if not hasattr(request, "_aftercare_open_counts"):
+        request._aftercare_open_counts = selectors.open_counts()
+    return request._aftercare_open_counts
 
 
 def _patient_home(request, page):
@@ -29,8 +33,8 @@ def _patient_detail(request, page):
 
 
 def register() -> None:
-    sections.register("staff_nav", "aftercare/_staff_nav.html", order=30, context=_staff_nav)
-    sections.register("staff_home", "aftercare/_staff_home.html", order=30, context=_staff_nav)
+    sections.register("staff_nav", "aftercare/_staff_nav.html", order=30, context=_open_counts)
+    sections.register("staff_home", "aftercare/_staff_home.html", order=30, context=_open_counts)
     sections.register("patient_nav", "aftercare/_patient_nav.html", order=20)
     sections.register("patient_home", "aftercare/_patient_home.html", order=30, context=_patient_home)
     sections.register("patient_detail", "aftercare/_patient_detail.html", order=30, context=_patient_detail)
