@@ -52,6 +52,8 @@ def step(request, step):
     initial = dict(draft.answers) if draft else {}
     initial.setdefault("date_of_birth", patient.date_of_birth.isoformat())
     form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and request.POST.get("go") == "back":
+        return _save_and_go_back(request, form, step)
     if request.method == "POST" and form.is_valid():
         try:
             services.draft_save(patient=patient, step=step, answers=form.to_answers())
@@ -60,6 +62,15 @@ def step(request, step):
         else:
             return redirect("intake:step", step=step + 1)
     return render(request, "intake/step.html", {"form": form, "draft": draft, **_progress(step)})
+
+
+def _save_and_go_back(request, form, step):
+    """"Back" keeps what was typed on this step, even unfinished: only answers that are valid."""
+    complete = form.is_valid()
+    kept = {name: value for name, value in form.to_answers().items() if name in form.cleaned_data}
+    if kept:
+        services.draft_save(patient=request.patient, step=step, answers=kept, step_done=complete)
+    return redirect("intake:step", step=step - 1)
 
 
 def _review_and_send(request, draft):

@@ -71,8 +71,12 @@ def _lock_patient(patient: Patient) -> Patient:
 
 
 @transaction.atomic
-def draft_save(*, patient: Patient, step: int, answers: dict[str, Any]) -> Screening:
-    """Merge one step's answers into the patient's draft (created on the first step saved)."""
+def draft_save(*, patient: Patient, step: int, answers: dict[str, Any], step_done: bool = True) -> Screening:
+    """Merge one step's answers into the patient's draft (created on the first step saved).
+
+    ``step_done=False`` keeps part of a step (the patient went back before finishing it): the
+    answers are kept, but the patient has not reached the next step yet.
+    """
     if not 1 <= step < LAST_STEP:
         raise IntakeError(ERRORS["bad_answers"])
     _lock_patient(patient)
@@ -82,7 +86,8 @@ def draft_save(*, patient: Patient, step: int, answers: dict[str, Any]) -> Scree
         audit.record(actor=patient.user, action="intake.draft.started", patient=patient, obj=draft)
     stored = {k: v for k, v in _validated({**draft.answers, **answers}).items() if v is not None}
     draft.answers = stored
-    draft.current_step = max(draft.current_step, step + 1)
+    if step_done:
+        draft.current_step = max(draft.current_step, step + 1)
     draft.save(update_fields=["answers", "current_step", "updated_at"])
     return draft
 

@@ -50,6 +50,35 @@ def test_going_back_shows_the_saved_answers(alice):
     assert 'value="171.0"' in response.text or 'value="171"' in response.text
 
 
+def test_back_keeps_what_was_typed_on_an_unfinished_step_without_skipping_it(alice, patient):
+    for step in (1, 2, 3):
+        alice.post(f"/intake/step/{step}/", step_data(step))
+    data = step_data(4, medications="Eliquis 5mg twice a day")
+    del data["allergies"]  # not answered yet
+    response = alice.post("/intake/step/4/", {**data, "go": "back"})
+    assert response["Location"] == "/intake/step/3/"
+    draft = Screening.objects.get(patient=patient, status=ScreeningStatus.DRAFT)
+    assert draft.answers["medications"] == "Eliquis 5mg twice a day"
+    assert "allergies" not in draft.answers
+    assert draft.current_step == 4  # step 4 is not done: step 5 stays out of reach
+    assert alice.get("/intake/step/5/")["Location"] == "/intake/step/4/"
+    assert "Eliquis 5mg twice a day" in alice.get("/intake/step/4/").text
+
+
+def test_back_on_a_finished_step_saves_it_like_continue(alice, patient):
+    alice.post("/intake/step/1/", step_data(1))
+    response = alice.post("/intake/step/2/", {**step_data(2), "go": "back"})
+    assert response["Location"] == "/intake/step/1/"
+    assert Screening.objects.get(patient=patient, status=ScreeningStatus.DRAFT).current_step == 3
+
+
+def test_enter_in_a_step_continues_rather_than_going_back(alice):
+    alice.post("/intake/step/1/", step_data(1))
+    page = alice.get("/intake/step/2/").text
+    # The browser submits with the first submit button of the form when Enter is pressed.
+    assert page.index("Save and continue") < page.index('value="back"')
+
+
 def test_a_step_cannot_be_skipped(alice):
     assert alice.get("/intake/step/4/")["Location"] == "/intake/step/1/"
 
