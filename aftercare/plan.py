@@ -43,6 +43,7 @@ class Kind(StrEnum):
     WINDOW_CLOSING = "window_closing"
     OVERDUE = "overdue"
     OVERDUE_DESK = "overdue_desk"
+    CHECK_IN_ALERT = "check_in_alert"  # to the clinic when a check-in shows signs of a clot
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ PLANNED_ON_BOOKING = frozenset({Anchor.BOOKED, Anchor.START})
 PLANNED_ON_COMPLETION = frozenset({Anchor.COMPLETED, Anchor.WINDOW_LAST_DAY})
 # Course steps only make sense while the course goes on; the desk's overdue list is not a patient message.
 COURSE_KINDS = frozenset({Kind.NEXT_SESSION_NUDGE, Kind.WINDOW_CLOSING, Kind.OVERDUE, Kind.OVERDUE_DESK})
+# Messages to the clinic's own address, not the patient's.
+TO_CLINIC = frozenset({Kind.OVERDUE_DESK, Kind.CHECK_IN_ALERT})
+# Safety alerts: always sent, whatever the wording's on/off switch says.
+ALWAYS_ON = frozenset({Kind.CHECK_IN_ALERT})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from kombu.exceptions import OperationalError
 
 from booking import spacing
 from booking.emails import ics_for
@@ -37,6 +38,7 @@ from . import checkin
 from . import plan as timeline
 from .models import CheckIn, DeliveryAttempt, Message, MessageStatus, ReminderTemplate
 from .sms import SMSError, get_backend
+from .texts import DEFAULT_TEXTS
 
 log = logging.getLogger(__name__)
 
@@ -223,9 +225,17 @@ class Batch:
             "aftercare_url": site + reverse("aftercare:today"),
             "book_url": site + reverse("booking:start"),
             "reconfirm_url": site + reverse("intake:reconfirm"),
+            "checkin_queue_url": site + reverse("aftercare:check_in_queue"),
         }
         self._mail = None
         self._sms = None
+
+    def template_for(self, kind: str) -> ReminderTemplate | None:
+        template = self.templates.get(kind)
+        if kind in timeline.ALWAYS_ON and (template is None or not template.is_active):
+            text = DEFAULT_TEXTS[kind]  # a safety alert goes out even if its wording was removed or switched off
+            template = ReminderTemplate(kind=kind, email_subject=text["subject"], email_body=text["email"], sms_body="")
+        return template
 
     def mail(self):
         if self._mail is None:
@@ -269,6 +279,7 @@ def _context(appointment: Appointment, batch: Batch) -> dict:
         "manage_url": booking_manage_url(appointment),
         "checkin_url": site + reverse("aftercare:check_in", args=[appointment.pk]),
         "patient_url": site + reverse("patient_detail", args=[appointment.patient_id]),
+        "patient_contact": appointment.patient.phone.as_national if appointment.patient.phone else appointment.patient.email,
         **batch.urls,
     }
 
@@ -332,14 +343,14 @@ def _claim(message_ids: list[int], batch: Batch) -> tuple[list[Outgoing], dict[i
             channel = message.channel
             if channel == Channel.SMS and not (message.patient.sms_consent and message.patient.phone):
                 channel = Channel.EMAIL  # the patient stopped text messages since this was planned
-            template = batch.templates.get(message.kind)
+            template = batch.template_for(message.kind)
             if ok and (template is None or not template.is_active or (channel == Channel.SMS and not template.sms_body)):
                 ok, reason = False, "reminder switched off"
             if not ok:
                 skipped.append((message, reason))
                 continue
             subject, body = template.render(channel, _context(appointment, batch))
-            if message.kind == timeline.Kind.OVERDUE_DESK:
+            if message.kind in timeline.TO_CLINIC:
                 recipient = batch.clinic.email if batch.clinic and batch.clinic.email else settings.DEFAULT_FROM_EMAIL
             elif channel == Channel.SMS:
                 recipient = message.patient.phone.as_e164
@@ -480,29 +491,34 @@ def message_resend(*, message: Message, by) -> Message:
 def check_in_submit(*, appointment: Appointment, answers: checkin.CheckInAnswers, by) -> CheckIn:
     """Keep the answers on the patient's record and route them; urgent ones alert the clinic now."""
     result = checkin.triage(answers)
+    now = timezone.now()
     record = CheckIn.objects.create(
         appointment=appointment, patient=appointment.patient, answers=asdict(answers),
-        urgency=int(result.urgency), reasons=list(result.reasons), submitted_at=timezone.now(),
+        urgency=int(result.urgency), reasons=list(result.reasons), submitted_at=now,
     )
     audit.record(actor=by, action="aftercare.check_in.submitted", patient=appointment.patient, obj=record,
                  details={"urgency": int(result.urgency)})
     if result.alerts_clinic:
-        transaction.on_commit(lambda: _alert_clinic(record))
+        _alert_clinic(appointment, now)
     return record
 
 
-def _alert_clinic(record: CheckIn) -> None:
-    clinic = Clinic.objects.current()
-    to = clinic.email if clinic and clinic.email else settings.DEFAULT_FROM_EMAIL
-    url = settings.SITE_URL + reverse("aftercare:check_in_queue")
-    # Names and a link only: the answers stay behind the login.
-    EmailMessage(
-        subject=f"URGENT check-in: {record.patient.full_name}",
-        body=(f"{record.patient.full_name} ({record.patient.phone.as_national if record.patient.phone else record.patient.email}) "
-              f"reported signs that need attention today, {timezone.localtime(record.submitted_at):%H:%M}.\n"
-              f"They were told to seek urgent care. Please call them.\n\nCheck-in queue: {url}\n"),
-        to=[to],
-    ).send(fail_silently=True)  # the queue shows it anyway, most urgent first
+def _alert_clinic(appointment: Appointment, now) -> None:
+    """An e-mail to the clinic through the outbox, so a mail server that is down only delays it
+    (retries, then the problems list). Names and links only: the answers stay behind the login."""
+    # A second alert while the first still waits is dropped by the outbox's unique constraint.
+    _create(appointment, [timeline.Planned(timeline.Kind.CHECK_IN_ALERT, Channel.EMAIL, now)])
+    transaction.on_commit(_dispatch_now)
+
+
+def _dispatch_now() -> None:
+    """Hand what is due to the workers at once rather than at beat's next minute."""
+    from .tasks import dispatch_reminders  # tasks import this module
+
+    try:
+        dispatch_reminders.delay()
+    except OperationalError:  # the broker is down: beat dispatches it as soon as the broker is back
+        log.warning("broker unavailable: the check-in alert waits for the next dispatch", exc_info=True)
 
 
 @transaction.atomic

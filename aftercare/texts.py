@@ -143,4 +143,13 @@ DEFAULT_TEXTS = {
         ),
         "sms": "",
     },
+    "check_in_alert": {
+        "subject": "URGENT check-in: {{ patient.first_name }} {{ patient.last_name }}",
+        "email": (
+            "{{ patient.first_name }} {{ patient.last_name }} ({{ patient_contact }}) answered the check-in after "
+            "their session with signs that need attention today. The page told them to seek urgent care. "
+            "Please call them.\n\nCheck-in queue: {{ checkin_queue_url }}\nPatient page: {{ patient_url }}"
+        ),
+        "sms": "",
+    },
 }

@@ -7,8 +7,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare import services
-from aftercare.models import CheckIn, Message, MessageStatus
+from aftercare import services, tasks
+from aftercare.models import CheckIn, Message, MessageStatus, ReminderTemplate
 from booking import events
 from booking.models import Appointment, Status
 from clinic.models import AuditEvent
@@ -19,6 +19,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def done_session(make_appointment, patient):
     return make_appointment(patient, start=timezone.now() - timedelta(days=3), status=Status.COMPLETED)
+
+
+def drain() -> int:
+    """Dispatch what is due and send it in-process, as beat and a worker would; how many went."""
+    results = services.send_messages(services.dispatch_due())
+    return sum(status == MessageStatus.SENT for status in results.values())
 
 
 def post_check_in(client, appointment, **answers):
@@ -44,15 +50,58 @@ def test_expected_effects_get_reassurance(client, patient, done_session):
     assert mail.outbox == []
 
 
-def test_signs_of_a_clot_tell_the_patient_to_call_911_and_alert_the_clinic(client, patient, done_session, django_capture_on_commit_callbacks):
+@pytest.fixture
+def dispatches(monkeypatch):
+    """Calls to hand due messages to the workers at once (no broker in these tests)."""
+    calls = []
+    monkeypatch.setattr(tasks.dispatch_reminders, "delay", lambda: calls.append("dispatch"))
+    return calls
+
+
+def test_signs_of_a_clot_tell_the_patient_to_call_911_and_alert_the_clinic(
+    client, patient, done_session, django_capture_on_commit_callbacks, dispatches
+):
     client.force_login(patient.user)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_check_in(client, done_session, breathlessness="on", leg_swelling="on")
     assert "Call 911 now" in client.get(response.url).content.decode()
+    assert dispatches == ["dispatch"]  # the alert is handed to the workers at once, not at the next minute
+    assert drain() == 1
     [alert] = mail.outbox
     assert alert.to == ["desk@clinic.example.org"]
-    assert "URGENT" in alert.subject
+    assert alert.subject == f"URGENT check-in: {patient.first_name} {patient.last_name}"
+    assert reverse("aftercare:check_in_queue") in alert.body
     assert "breath" not in alert.body.lower()  # the answers stay behind the login
+
+
+def test_the_clinic_alert_survives_a_mail_server_that_is_down(client, patient, done_session, settings, dispatches):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens on the discard port
+    client.force_login(patient.user)
+    post_check_in(client, done_session, chest_pain="on")
+    assert drain() == 0
+    alert = Message.objects.get(kind="check_in_alert")
+    assert alert.status == MessageStatus.PENDING and "ConnectionRefusedError" in alert.last_error  # tried again soon
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Message.objects.filter(pk=alert.pk).update(send_at=timezone.now())
+    assert drain() == 1
+    assert mail.outbox[0].subject.startswith("URGENT check-in")
+
+
+def test_a_second_alarming_check_in_while_the_first_alert_waits_sends_one_alert(client, patient, done_session, dispatches):
+    client.force_login(patient.user)
+    post_check_in(client, done_session, leg_swelling="on")
+    post_check_in(client, done_session, leg_swelling="on", chest_pain="on")
+    assert CheckIn.objects.count() == 2  # both answers are kept
+    assert drain() == 1
+
+
+def test_the_clinic_alert_cannot_be_switched_off(client, patient, done_session, dispatches):
+    ReminderTemplate.objects.filter(kind="check_in_alert").update(is_active=False)
+    client.force_login(patient.user)
+    post_check_in(client, done_session, vision_or_speech_change="on")
+    assert drain() == 1
+    assert mail.outbox[0].subject.startswith("URGENT check-in")
 
 
 def test_a_swollen_calf_sends_the_patient_to_a_doctor_today(client, patient, done_session):
