@@ -68,7 +68,8 @@ MORNING = time(10, 0)
 DEFAULT_STEPS: tuple[Step, ...] = (
     Step(Kind.BOOKING_CONFIRMATION, Anchor.BOOKED, sessions_only=False),
     Step(Kind.PAUSE_MEDICINES, Anchor.START, days=-10, at=MORNING, latest_before_start=timedelta(days=2)),
-    Step(Kind.RECONFIRM, Anchor.START, days=-7, at=MORNING, latest_before_start=timedelta(hours=3)),
+    # Six days before, so that the answer falls inside intake's 7 days before the session whatever its hour.
+    Step(Kind.RECONFIRM, Anchor.START, days=-6, at=MORNING, latest_before_start=timedelta(hours=3)),
     Step(Kind.STOCKINGS, Anchor.START, days=-2, at=MORNING, latest_before_start=timedelta(hours=12)),
     Step(Kind.DAY_BEFORE_PREPARATION, Anchor.START, days=-1, at=time(17, 0), latest_before_start=timedelta(hours=3)),
     Step(Kind.APPOINTMENT_REMINDER, Anchor.START, days=-1, at=MORNING, latest_before_start=timedelta(hours=2),
@@ -192,6 +193,10 @@ class SendFacts:
     now: datetime
     course_continues: bool = False  # sessions remain in the patient's course
     next_session_booked: bool = False
+    # For the "anything changed?" reminder: when the patient last confirmed their health answers,
+    # and how long before a session a confirmation counts for it.
+    health_confirmed_at: datetime | None = None
+    reconfirm_window: timedelta = timedelta(days=7)
 
 
 PRE_VISIT = frozenset({
@@ -213,6 +218,9 @@ def should_send(facts: SendFacts) -> tuple[bool, str]:
             return False, f"appointment {facts.status}"
         if facts.now >= facts.start:
             return False, "appointment already started"
+        if (facts.kind == Kind.RECONFIRM and facts.health_confirmed_at is not None
+                and facts.health_confirmed_at >= facts.start - facts.reconfirm_window):
+            return False, "health answers already confirmed for this visit"
         return True, ""
     if facts.status != "completed":
         return False, f"appointment {facts.status}"

@@ -33,6 +33,8 @@ from booking.links import manage_url as booking_manage_url
 from booking.models import Appointment, BookingPolicy, CourseStatus, ServiceKind, Status
 from clinic import audit
 from clinic.models import Channel, Clinic
+from intake import selectors as intake_selectors
+from intake.models import IntakeSettings
 
 from . import checkin
 from . import plan as timeline
@@ -229,6 +231,12 @@ class Batch:
         }
         self._mail = None
         self._sms = None
+        self._reconfirm_days = None
+
+    def reconfirm_days(self) -> int:
+        if self._reconfirm_days is None:
+            self._reconfirm_days = IntakeSettings.for_clinic().reconfirm_days
+        return self._reconfirm_days
 
     def template_for(self, kind: str) -> ReminderTemplate | None:
         template = self.templates.get(kind)
@@ -285,11 +293,16 @@ def _context(appointment: Appointment, batch: Batch) -> dict:
 
 
 def _facts(message: Message, appointment: Appointment, now, batch: Batch, next_booked: bool) -> timeline.SendFacts:
+    kind = timeline.Kind(message.kind)
+    confirmed_at, window = None, timedelta(days=7)
+    if kind == timeline.Kind.RECONFIRM:  # few per batch: worth the queries
+        confirmed_at = intake_selectors.patient_facts(appointment.patient).last_confirmed_at
+        window = timedelta(days=batch.reconfirm_days())
     return timeline.SendFacts(
-        kind=timeline.Kind(message.kind), status=appointment.status, start=appointment.start,
+        kind=kind, status=appointment.status, start=appointment.start,
         planned_for_start=message.planned_for_start, now=now,
         course_continues=_window_last_day(appointment, batch.spacing, batch.tz) is not None,
-        next_session_booked=next_booked,
+        next_session_booked=next_booked, health_confirmed_at=confirmed_at, reconfirm_window=window,
     )
 
 

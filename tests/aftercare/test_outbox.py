@@ -300,6 +300,34 @@ def test_a_patient_who_stops_texts_gets_email_instead(make_appointment, patient,
     assert appointment.messages.get(kind=Kind.BOOKING_CONFIRMATION).channel == Channel.EMAIL
 
 
+def test_a_patient_who_already_confirmed_their_health_answers_is_not_asked_again(make_appointment, patient, frozen):
+    from intake.models import Reconfirmation
+    from tests.intake.factories import ScreeningFactory
+
+    screening = ScreeningFactory(patient=patient, submitted_at=NOW - timedelta(days=60))
+    appointment = book(make_appointment, patient)
+    reconfirm = appointment.messages.get(kind=Kind.RECONFIRM)
+    asked_at = reconfirm.send_at
+    # The patient confirmed on their own an hour before the reminder, inside the 7 days before the visit.
+    Reconfirmation.objects.create(patient=patient, screening=screening, answers={}, changed=False,
+                                  at=asked_at - timedelta(hours=1))
+    frozen.move_to(asked_at)
+    drain(asked_at)  # the reminder is due but not needed: the answers count for this visit
+    reconfirm.refresh_from_db()
+    assert (reconfirm.status, reconfirm.last_error) == (MessageStatus.SKIPPED, "health answers already confirmed for this visit")
+    assert not [m for m in mail.outbox if "changed" in m.subject.lower()]
+
+
+def test_a_patient_who_confirmed_only_for_an_earlier_visit_is_asked(make_appointment, patient, frozen):
+    from tests.intake.factories import ScreeningFactory
+
+    ScreeningFactory(patient=patient, submitted_at=NOW - timedelta(days=60))
+    appointment = book(make_appointment, patient)
+    reconfirm = appointment.messages.get(kind=Kind.RECONFIRM)
+    frozen.move_to(reconfirm.send_at)
+    assert drain(reconfirm.send_at)[reconfirm.pk] == MessageStatus.SENT
+
+
 def test_a_reminder_switched_off_by_the_clinic_is_not_planned(make_appointment, patient):
     ReminderTemplate.objects.filter(kind=Kind.STOCKINGS).update(is_active=False)
     assert Kind.STOCKINGS not in kinds(book(make_appointment, patient))

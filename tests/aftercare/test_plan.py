@@ -49,12 +49,21 @@ def test_pre_treatment_reminders_go_at_local_morning_times_across_the_spring_cha
     times = {kind: at.astimezone(LA) for kind, at in by_kind(planned).items()}
     assert times[Kind.PAUSE_MEDICINES] == la(2026, 3, 2, 10, 0)  # still PST
     assert times[Kind.PAUSE_MEDICINES].utcoffset() == timedelta(hours=-8)
-    assert times[Kind.RECONFIRM] == la(2026, 3, 5, 10, 0)
+    assert times[Kind.RECONFIRM] == la(2026, 3, 6, 10, 0)  # inside the 7 days before 12 March 13:00
     assert times[Kind.STOCKINGS] == la(2026, 3, 10, 10, 0)  # PDT now
     assert times[Kind.STOCKINGS].utcoffset() == timedelta(hours=-7)
     assert times[Kind.APPOINTMENT_REMINDER] == la(2026, 3, 11, 10, 0)
     assert times[Kind.DAY_BEFORE_PREPARATION] == la(2026, 3, 11, 17, 0)
     assert times[Kind.BOOKING_CONFIRMATION] == la(2026, 2, 20, 9, 3)
+
+
+@pytest.mark.parametrize("hour", [8, 13, 19])
+def test_the_reconfirm_reminder_comes_when_an_answer_counts_for_the_session(hour):
+    # intake accepts an "anything changed?" answer given in the 7 days before the session
+    start = la(2026, 6, 10, hour, 0)
+    planned = by_kind(plan(booking_steps(), anchors={Anchor.BOOKED: la(2026, 5, 1, 9), Anchor.START: start},
+                           start=start, is_session=True, channels=("email",), tz=LA, now=la(2026, 5, 1, 9)))
+    assert start - timedelta(days=7) <= planned[Kind.RECONFIRM] < start
 
 
 def test_the_day_before_reminder_keeps_its_wall_time_across_the_autumn_change():
@@ -174,6 +183,16 @@ def facts(kind, **changes):
         (facts(Kind.NEXT_SESSION_NUDGE, status="completed", course_continues=True, next_session_booked=True),
          (False, "next session booked")),
         (facts(Kind.OVERDUE, status="completed", course_continues=True), (True, "")),
+        (facts(Kind.RECONFIRM), (True, "")),
+        # Confirmed inside the 7 days before the visit (the session starts 10 June 17:00): not asked again.
+        (facts(Kind.RECONFIRM, health_confirmed_at=START - timedelta(days=7)),
+         (False, "health answers already confirmed for this visit")),
+        # Confirmed just before that window opened, e.g. for an earlier session: asked.
+        (facts(Kind.RECONFIRM, health_confirmed_at=START - timedelta(days=7, seconds=1)), (True, "")),
+        (facts(Kind.RECONFIRM, health_confirmed_at=START - timedelta(days=3), reconfirm_window=timedelta(days=2)),
+         (True, "")),
+        # Only the reconfirm reminder cares.
+        (facts(Kind.APPOINTMENT_REMINDER, health_confirmed_at=START - timedelta(days=1)), (True, "")),
     ],
 )
 def test_should_send_rechecks_the_appointment_as_it_is_now(case, expected):
