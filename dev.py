@@ -50,12 +50,13 @@ def serve() -> int:
     ensure_venv("requirements.txt")
     env = {**os.environ}
     env.setdefault("DEBUG", "true")
+    port = env.get("PORT", "8000")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")  # links in the e-mails point at this server
     manage = [str(PYTHON), "manage.py"]
     say("Migrating the database")
     run(*manage, "migrate", "--no-input", env=env)
     say("Seeding demo data")
     run(*manage, "seed_demo", env=env)
-    port = env.get("PORT", "8000")
     say("Starting the Celery worker with its embedded beat (reminders are really dispatched)")
     worker = subprocess.Popen(
         [str(BIN / "celery"), "-A", "clinic", "worker", "-B", "--loglevel=INFO", "--concurrency=2"],
