@@ -47,5 +47,27 @@ class CheckInForm(forms.Form):
         return CheckInAnswers(**self.cleaned_data)
 
 
+# The triage rule that fired (checkin.RULES) -> the answer it read, where the two names differ.
+_ANSWER_OF_RULE = {"severe_pain": "pain", "spreading_redness": "redness", "other_concern": "other"}
+
+
+def answer_lines(answers: dict, reasons: list[str]) -> list[tuple[str, bool]]:
+    """What the patient reported, in the words of the form, each with whether it raised the alarm."""
+    flagged = {_ANSWER_OF_RULE.get(code, code) for code in reasons}
+    lines = []
+    for name, field in CheckInForm.base_fields.items():
+        value = answers.get(name)
+        if not value or value == "none":
+            continue
+        if isinstance(field, forms.ChoiceField):
+            text = f"{field.label}: {dict(field.choices).get(value, value)}"
+        elif isinstance(field, forms.CharField):
+            text = f"In their words: {value}"
+        else:
+            text = str(field.label)
+        lines.append((text, name in flagged))
+    return lines
+
+
 class HandleCheckInForm(forms.Form):
     note = forms.CharField(label="What you did", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

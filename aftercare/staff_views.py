@@ -9,7 +9,7 @@ from clinic import audit
 from clinic.access import get_patient_for_user, staff_required
 
 from . import services
-from .forms import HandleCheckInForm
+from .forms import HandleCheckInForm, answer_lines
 from .models import CheckIn, DeliveryAttempt, Message
 from .selectors import PROBLEM_STATUSES
 
@@ -21,6 +21,7 @@ def check_in_queue(request):
     open_items = list(CheckIn.objects.filter(handled_at__isnull=True).select_related("patient", "appointment__service"))
     for item in open_items:  # these are health answers: every view is on the record
         audit.record(actor=request.user, action="aftercare.check_in.viewed", patient=item.patient, obj=item)
+        item.lines = answer_lines(item.answers, item.reasons)
     return render(request, "aftercare/check_in_queue.html", {"items": open_items, "form": HandleCheckInForm()})
 
 

@@ -120,6 +120,17 @@ def test_other_concerns_go_to_the_clinicians_queue(client, patient, done_session
     assert AuditEvent.objects.filter(action="aftercare.check_in.viewed", actor=clinician, patient=done_session.patient).exists()
 
 
+def test_the_queue_shows_answers_in_plain_words_with_what_raised_the_alarm(client, patient, done_session, clinician, dispatches):
+    client.force_login(patient.user)
+    post_check_in(client, done_session, leg_swelling="on", bruising="on", pain="severe")
+    client.force_login(clinician)
+    page = client.get(reverse("aftercare:check_in_queue")).content.decode()
+    assert '<li class="fw-bold text-danger">A swollen, tender or painful calf or leg</li>' in page
+    assert '<li class="fw-bold text-danger">Pain: Bad, or getting worse</li>' in page
+    assert "<li>Bruising</li>" in page  # expected, not alarming
+    assert "leg_swelling" not in page
+
+
 def test_a_clinician_marks_a_check_in_as_dealt_with(client, patient, done_session, clinician):
     client.force_login(patient.user)
     post_check_in(client, done_session, pain="severe")
