@@ -36,7 +36,7 @@ DEFAULT_TEXTS = {
             "Never stop a blood thinner or any medicine your doctor told you to take without talking to them first.\n\n"
             "For pain before or after the session, paracetamol (Tylenol) is fine." + SIGN_OFF
         ),
-        "sms": "{{ clinic.name }}: please read the medicine advice for your visit on {{ when }}: {{ aftercare_url }}",
+        "sms": "{{ clinic.name }}: please read how to get ready for your visit on {{ when }}: {{ manage_url }}",
     },
     "reconfirm": {
         "subject": "Has anything changed since you answered our health questions?",
@@ -56,7 +56,7 @@ DEFAULT_TEXTS = {
             "you will put them on straight after the treatment.\n\n"
             "Not sure which ones to get? Call us and we will help." + SIGN_OFF
         ),
-        "sms": "{{ clinic.name }}: remember to bring your compression stockings on {{ when }}.",
+        "sms": "{{ clinic.name }}: your visit is on {{ when }}. A reminder of what to bring: {{ manage_url }}",
     },
     "day_before_preparation": {
         "subject": "Tomorrow's session: how to prepare",
@@ -68,7 +68,7 @@ DEFAULT_TEXTS = {
             "- Wear loose, comfortable clothes or shorts, and bring your compression stockings.\n\n"
             "See you tomorrow." + SIGN_OFF
         ),
-        "sms": "{{ clinic.name }}: tomorrow's visit - no shaving or lotion on your legs, eat and drink well, bring your stockings.",
+        "sms": "{{ clinic.name }}: see you tomorrow, {{ when }}. How to get ready: {{ manage_url }}",
     },
     "appointment_reminder": {
         "subject": "Reminder: your visit on {{ when }}",
@@ -96,7 +96,7 @@ DEFAULT_TEXTS = {
             "If you suddenly feel short of breath, have chest pain, a painful swollen calf, or trouble seeing or "
             "speaking, call 911 straight away." + SIGN_OFF
         ),
-        "sms": "{{ clinic.name }}: your aftercare plan for the coming days: {{ aftercare_url }}",
+        "sms": "{{ clinic.name }}: what to do in the coming days, after your visit: {{ aftercare_url }}",
     },
     "check_in": {
         "subject": "How are your legs doing?",

@@ -92,3 +92,4 @@ def test_switching_to_twilio_without_its_settings_fails_at_start_up(tmp_path):
                                "TWILIO_ACCOUNT_SID": "AC1"}, tmp_path)
     assert result.returncode != 0
     assert "SMS_BACKEND is Twilio but TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER is not set." in result.stderr
+

@@ -211,6 +211,15 @@ def test_the_signed_link_manages_the_visit_without_logging_in(client, alices, dj
     assert "Cancelled" in mail.outbox[-1].subject
 
 
+def test_the_visit_page_tells_how_to_get_ready_for_a_session_only(client, alices, cal, patient, cleared):
+    token = links.manage_token(alices)
+    assert "Getting ready for your session" not in client.get(f"/booking/link/{token}/").content.decode()
+    session = appointment_book(patient=patient, service=cal.session, start=local(WED, "14:00"), by=patient.user)
+    page = client.get(f"/booking/link/{links.manage_token(session)}/").content.decode()
+    assert "Getting ready for your session" in page
+    assert "Never stop a blood thinner on your own" in page  # what the reminder texts link to
+
+
 def test_a_tampered_or_foreign_signed_link_is_refused_and_changes_nothing(client, alices, other_patient, cal):
     token = links.manage_token(alices)
     bobs = make_appointment(patient=other_patient, service=cal.consultation, clinician=cal.clinicians[1],
