@@ -8,7 +8,6 @@ from aftercare.models import ReminderTemplate
 from aftercare.texts import DEFAULT_TEXTS
 from clinic.models import Channel
 
-
 # Words that would tell whoever reads the phone's lock screen what the visit is for.
 TREATMENT_WORDS = ("sclero", "vein", "inject", "medicine", "aspirin", "pregnan", "treatment", "session", "stocking",
                    "shav", "leg", "clot", "pain", "bruis", "aftercare")
