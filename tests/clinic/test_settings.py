@@ -45,6 +45,16 @@ def test_an_unknown_clinic_time_zone_fails_at_start_up(tmp_path):
     assert "CLINIC_TIME_ZONE='Mars/Olympus_Mons' is not a known time zone" in result.stderr
 
 
+def test_abandoned_reminders_must_wait_longer_than_the_broker_redelivers(tmp_path):
+    env = {"DEBUG": "true", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"}
+    ok = run_django(SHOW.format("s.REMINDER_ABANDONED_MINUTES"), env, tmp_path)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "90"), ok.stderr
+    too_soon = run_django(SHOW.format("s.REMINDER_ABANDONED_MINUTES"),
+                          {**env, "REMINDER_ABANDONED_MINUTES": "60", "CELERY_VISIBILITY_TIMEOUT": "3600"}, tmp_path)
+    assert too_soon.returncode != 0
+    assert "REMINDER_ABANDONED_MINUTES must be longer than CELERY_VISIBILITY_TIMEOUT" in too_soon.stderr
+
+
 def test_database_broker_and_email_come_from_urls(tmp_path):
     code = SHOW.format(
         "(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], s.DATABASES['default']['HOST'], "
