@@ -375,6 +375,19 @@ class Reconfirmation(_Record):
     new_allergies: str | None = _answer(str, required=True)
 
 
+# The answers of someone with nothing to report (all but the date of birth, which is the person's
+# own): every rule stays silent. The demo data and the tests start from it.
+NOTHING_TO_REPORT: dict[str, Any] = {
+    "height_cm": 168.0, "weight_kg": 64.0, "treatment_areas": ["legs"], "vein_types": ["spider"],
+    "pregnant": "no", "recently_pregnant": "no", "breastfeeding": "no", "clot_history": "no",
+    "clotting_disorder": "no", "thrombophlebitis_now": "no", "arterial_disease": "no", "heart_shunt": "no",
+    "migraine_with_aura": "no", "blood_thinners": "no", "medications": "none", "hormone_therapy": "no",
+    "allergies": "none", "had_sclerotherapy_before": "no", "diabetes": "no", "active_cancer": "no",
+    "blood_disorder": "no", "serious_illness": "no", "mobility": "walks_normally",
+    "recent_surgery_or_hospital_stay": "no", "skin_infection_in_area": "no", "fever_or_acute_illness": "no",
+    "leg_ulcer": "no", "leg_pain_or_swelling": "no", "smoker": "no", "long_flight_planned": "no",
+}
+
 # --- Dates --------------------------------------------------------------------------------------
 
 

@@ -10,40 +10,7 @@ from intake.models import Consent, ConsentText, Screening, ScreeningStatus
 from tests.factories import PatientFactory
 
 # A complete questionnaire with nothing to report (as a patient would send it).
-NOTHING_TO_REPORT = {
-    "date_of_birth": "1985-06-15",
-    "height_cm": 168.0,
-    "weight_kg": 64.0,
-    "treatment_areas": ["legs"],
-    "treatment_area_other": None,
-    "vein_types": ["spider"],
-    "pregnant": "no",
-    "recently_pregnant": "no",
-    "breastfeeding": "no",
-    "clot_history": "no",
-    "clotting_disorder": "no",
-    "thrombophlebitis_now": "no",
-    "arterial_disease": "no",
-    "heart_shunt": "no",
-    "migraine_with_aura": "no",
-    "blood_thinners": "no",
-    "medications": "none",
-    "hormone_therapy": "no",
-    "allergies": "none",
-    "had_sclerotherapy_before": "no",
-    "diabetes": "no",
-    "active_cancer": "no",
-    "blood_disorder": "no",
-    "serious_illness": "no",
-    "mobility": "walks_normally",
-    "recent_surgery_or_hospital_stay": "no",
-    "skin_infection_in_area": "no",
-    "fever_or_acute_illness": "no",
-    "leg_ulcer": "no",
-    "leg_pain_or_swelling": "no",
-    "smoker": "no",
-    "long_flight_planned": "no",
-}
+NOTHING_TO_REPORT = {"date_of_birth": "1985-06-15", **rules.NOTHING_TO_REPORT, "treatment_area_other": None}
 
 
 def answers_with(**changes) -> dict:

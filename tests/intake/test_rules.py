@@ -31,37 +31,12 @@ TODAY = date(2026, 11, 21)
 
 # A complete questionnaire with nothing to report: every rule should stay silent.
 NOTHING_TO_REPORT = {
+    **rules.NOTHING_TO_REPORT,
     "date_of_birth": "1990-05-01",
     "height_cm": 168,
     "weight_kg": 64,
     "treatment_areas": ["legs", "thighs"],
     "vein_types": ["spider", "feeder"],
-    "pregnant": "no",
-    "recently_pregnant": "no",
-    "breastfeeding": "no",
-    "clot_history": "no",
-    "clotting_disorder": "no",
-    "thrombophlebitis_now": "no",
-    "arterial_disease": "no",
-    "heart_shunt": "no",
-    "migraine_with_aura": "no",
-    "blood_thinners": "no",
-    "medications": "none",
-    "hormone_therapy": "no",
-    "allergies": "none",
-    "had_sclerotherapy_before": "no",
-    "diabetes": "no",
-    "active_cancer": "no",
-    "blood_disorder": "no",
-    "serious_illness": "no",
-    "mobility": "walks_normally",
-    "recent_surgery_or_hospital_stay": "no",
-    "skin_infection_in_area": "no",
-    "fever_or_acute_illness": "no",
-    "leg_ulcer": "no",
-    "leg_pain_or_swelling": "no",
-    "smoker": "no",
-    "long_flight_planned": "no",
 }
 
 REQUIRED = [f.name for f in fields(Answers) if f.metadata["required"]]
