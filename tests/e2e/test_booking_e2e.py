@@ -10,16 +10,10 @@ from booking.models import Appointment, Status
 from clinic.models import Role
 from tests.booking.factories import Calendar
 from tests.e2e.conftest import screenshot
-from tests.factories import PASSWORD, PatientFactory, make_staff
+from tests.e2e.helpers import log_in
+from tests.factories import PatientFactory, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_alice_books_a_consultation_on_her_phone_and_the_desk_sees_it(phone, browser, live_site):

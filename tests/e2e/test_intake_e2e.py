@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from clinic.models import Role
 from intake.models import Screening
 from tests.e2e.conftest import SCREENSHOTS, screenshot
-from tests.factories import PASSWORD, ClinicFactory, PatientFactory, make_staff
+from tests.e2e.helpers import log_in, log_out
+from tests.factories import ClinicFactory, PatientFactory, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -17,19 +18,6 @@ def viewport_shot(page, name):
     """What the phone shows right now (a full-page shot of a long page is too small to judge)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
-def log_out(page):
-    if page.get_by_role("button", name="Show menu").is_visible():
-        page.get_by_role("button", name="Show menu").click()
-    page.get_by_role("button", name="Log out").click()
 
 
 def answer(page, question, choice):
