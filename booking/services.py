@@ -26,7 +26,7 @@ from django.utils import timezone
 from clinic.access import is_staff_member
 from clinic.models import Clinician, Patient
 
-from . import availability, db_guards, emails, events, selectors, spacing
+from . import availability, db_guards, emails, events, hooks, selectors, spacing
 from .clearance import clearance_for
 from .models import (
     BLOCKING_STATUSES,
@@ -69,6 +69,7 @@ MESSAGES = {
     "busy": "Many people are booking at this moment. Please try again.",
     "wrong_patient": "This is not your appointment.",
     "bad_transition": "This appointment is {status}; it cannot be marked {target}.",
+    "completion_blocked": "Not marked completed yet: {objections}",
     "waitlist_dates": "Choose a date range that ends on or after it starts and is not in the past.",
 }
 
@@ -732,6 +733,10 @@ def _transition(*, appointment: Appointment, target: str, by, now: datetime | No
         raise BookingError(
             "bad_transition", status=appointment.get_status_display().lower(), target=Status(target).label.lower()
         )
+    if target == Status.COMPLETED:
+        objections = hooks.completion_objections(appointment)
+        if objections:
+            raise BookingError("completion_blocked", objections=" ".join(objections))
     appointment.status = target
     fields = ["status", "updated_at"]
     if target == Status.CHECKED_IN:

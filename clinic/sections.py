@@ -13,7 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-PAGES = ("patient_home", "patient_detail", "staff_home", "staff_nav", "patient_nav")
+PAGES = (
+    "patient_home",
+    "patient_detail",
+    "staff_home",
+    "staff_nav",
+    "patient_nav",
+    "desk_appointment",  # the desk's page of one visit: actions other apps add (e.g. record the treatment)
+    "settings_nav",  # the clinic admin's settings pages: each app adds the tabs of its own settings
+)
 
 
 @dataclass(frozen=True)

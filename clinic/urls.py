@@ -23,6 +23,7 @@ urlpatterns = [
     path("me/profile/", views.profile_edit, name="profile_edit"),
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("staff/", views.staff_home, name="staff_home"),
+    path("settings/", views.clinic_settings, name="clinic_settings"),
     path("intake/", include("intake.urls")),
     path("booking/", include("booking.urls")),
     path("aftercare/", include("aftercare.urls")),

@@ -35,12 +35,16 @@ def need(condition: bool, reason: str) -> None:
 
 
 def redis_broker_url() -> str:
-    """The Redis the suite was given (CELERY_BROKER_URL), else a local default; skips if unreachable."""
+    """The Redis the suite was given (CELERY_BROKER_URL), else TEST_REDIS_URL or a local default.
+
+    Skips if unreachable. Two checkouts testing at once on one machine give each its own
+    TEST_REDIS_URL database, or their workers would take each other's tasks.
+    """
     import redis
 
     url = os.environ.get("CELERY_BROKER_URL", "")
     if not url.startswith("redis://"):
-        url = "redis://127.0.0.1:6379/14"
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:

@@ -257,3 +257,21 @@ def test_a_1pm_booking_in_the_week_clocks_change_is_stored_in_utc_and_shown_at_1
     client.force_login(front_desk)
     page = client.get("/booking/desk/?date=2026-03-10").content.decode()
     assert "1:00 PM" in page or "13:00" in page
+
+
+# --- what other apps may ask before a visit is completed -------------------------------------
+
+
+def test_an_objection_registered_by_another_app_keeps_the_visit_from_being_completed(cal, patient, front_desk, now, monkeypatch):
+    from booking import hooks
+
+    monkeypatch.setattr(hooks, "_completion_checks", [])
+    hooks.register_completion_check(lambda appointment: "Sign the treatment record first.")
+    hooks.register_completion_check(lambda appointment: None)
+    a = book(patient, cal.consultation, local(WED, "10:00"))
+    with pytest.raises(BookingError) as refused:
+        appointment_complete(appointment=a, by=front_desk)
+    assert refused.value.code == "completion_blocked"
+    assert "Sign the treatment record first." in refused.value.message
+    a.refresh_from_db()
+    assert a.status == Status.BOOKED

@@ -69,3 +69,12 @@ def test_the_base_layout_has_landmarks_a_skip_link_and_messages(client, clinic):
     assert 'href="#main"' in page and '<main id="main"' in page and "<nav" in page and "<footer" in page
     assert 'name="viewport"' in page
     assert "Test Vein Clinic" in page
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("patient", 403), ("stranger", 403), ("front_desk", 403), ("clinician", 403), ("clinic_admin", 200)],
+)
+def test_clinic_settings_are_for_the_clinic_admin(client, request, persona, status):
+    user = request.getfixturevalue(persona)
+    assert get(client, getattr(user, "user", user), reverse("clinic_settings")).status_code == status
