@@ -1,8 +1,8 @@
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from booking.models import Appointment, ServiceKind, Status
-from clinic.access import patient_required
+from clinic.access import get_for_user, patient_required
 
 from . import services
 from .forms import CheckInForm
@@ -10,9 +10,9 @@ from .models import CheckIn
 from .selectors import aftercare_status
 
 
-def _own_completed_session(patient, pk) -> Appointment:
-    return get_object_or_404(
-        Appointment, pk=pk, patient=patient, status=Status.COMPLETED, service__kind=ServiceKind.SESSION
+def _own_completed_session(user, pk) -> Appointment:
+    return get_for_user(
+        user, Appointment.objects.filter(status=Status.COMPLETED, service__kind=ServiceKind.SESSION), pk=pk
     )
 
 
@@ -25,7 +25,7 @@ def today(request):
 @never_cache
 @patient_required
 def check_in(request, pk):
-    appointment = _own_completed_session(request.patient, pk)
+    appointment = _own_completed_session(request.user, pk)
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         record = services.check_in_submit(appointment=appointment, answers=form.answers(), by=request.user)
@@ -36,5 +36,5 @@ def check_in(request, pk):
 @never_cache
 @patient_required
 def check_in_result(request, pk):
-    record = get_object_or_404(CheckIn, pk=pk, patient=request.patient)
+    record = get_for_user(request.user, CheckIn, pk=pk)
     return render(request, "aftercare/check_in_result.html", {"record": record})

@@ -1,12 +1,11 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic import audit
-from clinic.access import get_patient_for_user, staff_required
+from clinic.access import get_for_user, get_patient_for_user, staff_required
 
 from . import services
 from .forms import HandleCheckInForm, answer_lines
@@ -15,8 +14,7 @@ from .selectors import PROBLEM_STATUSES
 
 
 @never_cache
-@staff_required()
-@permission_required("aftercare.view_checkin", raise_exception=True)
+@staff_required("aftercare.view_checkin")
 def check_in_queue(request):
     open_items = list(CheckIn.objects.filter(handled_at__isnull=True).select_related("patient", "appointment__service"))
     for item in open_items:  # these are health answers: every view is on the record
@@ -26,10 +24,9 @@ def check_in_queue(request):
 
 
 @require_POST
-@staff_required()
-@permission_required("aftercare.change_checkin", raise_exception=True)
+@staff_required("aftercare.change_checkin")
 def check_in_handle(request, pk):
-    item = get_object_or_404(CheckIn, pk=pk)
+    item = get_for_user(request.user, CheckIn, perm="aftercare.change_checkin", pk=pk)
     form = HandleCheckInForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Please write what you did before marking it done.")
@@ -42,8 +39,7 @@ def check_in_handle(request, pk):
     return redirect("aftercare:check_in_queue")
 
 
-@staff_required()
-@permission_required("aftercare.view_delivery_log", raise_exception=True)
+@staff_required("aftercare.view_delivery_log")
 def delivery_log(request, patient_pk):
     patient = get_patient_for_user(request.user, patient_pk)
     log = (
@@ -55,19 +51,16 @@ def delivery_log(request, patient_pk):
     return render(request, "aftercare/delivery_log.html", {"patient": patient, "log": log, "problem_statuses": PROBLEM_STATUSES})
 
 
-@staff_required()
-@permission_required("aftercare.view_delivery_log", raise_exception=True)
+@staff_required("aftercare.view_delivery_log")
 def problems(request):
     rows = Message.objects.filter(status__in=PROBLEM_STATUSES).select_related("patient", "appointment__service").order_by("send_at")
     return render(request, "aftercare/problems.html", {"rows": rows})
 
 
 @require_POST
-@staff_required()
-@permission_required("aftercare.view_delivery_log", raise_exception=True)
+@staff_required("aftercare.view_delivery_log")
 def resend(request, pk):
-    message = get_object_or_404(Message, pk=pk)
-    get_patient_for_user(request.user, message.patient_id)  # staff who may not see the patient get 404
+    message = get_for_user(request.user, Message, perm="aftercare.view_delivery_log", pk=pk)
     try:
         services.message_resend(message=message, by=request.user)
         messages.success(request, "It will go out again within a minute.")

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic.access import staff_required
+from clinic.access import get_for_user, get_patient_for_user, staff_required
 from clinic.models import Patient
 
 from . import selectors, services
@@ -23,18 +23,12 @@ from .models import Appointment, Status
 PATIENT_SEARCH_LIMIT = 20
 
 
-def _perm(request, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _local_start(day: date, hhmm, tz) -> datetime:
     return datetime.combine(day, hhmm, tzinfo=tz)
 
 
-@staff_required()
+@staff_required("booking.view_appointment")
 def calendar(request):
-    _perm(request, "booking.view_appointment")
     tz = selectors.current_clinic().tzinfo
     today = timezone.localdate()
     try:
@@ -58,14 +52,13 @@ def calendar(request):
     )
 
 
-@staff_required()
+@staff_required("booking.add_appointment")
 def book(request):
-    _perm(request, "booking.add_appointment")
     patient = None
     patients = []
     query = request.GET.get("q", "").strip()
     if request.GET.get("patient", "").isdigit():
-        patient = get_object_or_404(Patient, pk=int(request.GET["patient"]))
+        patient = get_patient_for_user(request.user, int(request.GET["patient"]))
     elif query:
         terms = Q()
         for word in query.split():
@@ -99,17 +92,17 @@ def book(request):
     return render(request, "booking/desk/book.html", {"form": form, "patient": patient, "patients": patients, "query": query})
 
 
-def _appointment(pk) -> Appointment:
-    return get_object_or_404(
+def _appointment(request, pk) -> Appointment:
+    return get_for_user(
+        request.user,
         Appointment.objects.select_related("patient", "service", "clinician__staff__user", "room", "course", "override_by"),
         pk=pk,
     )
 
 
-@staff_required()
+@staff_required("booking.view_appointment")
 def appointment(request, pk):
-    _perm(request, "booking.view_appointment")
-    a = _appointment(pk)
+    a = _appointment(request, pk)
     course_sessions = []
     if a.course_id:
         course_sessions = list(a.course.appointments.exclude(status__in=[Status.CANCELLED, Status.HELD]).order_by("sequence"))
@@ -133,10 +126,9 @@ ACTIONS = {
 
 
 @require_POST
-@staff_required()
+@staff_required("booking.change_appointment")
 def action(request, pk, action):
-    _perm(request, "booking.change_appointment")
-    a = _appointment(pk)
+    a = _appointment(request, pk)
     try:
         if action == "cancel":
             form = CancelForm(request.POST)
@@ -154,10 +146,9 @@ def action(request, pk, action):
     return redirect("booking:desk_appointment", pk=a.pk)
 
 
-@staff_required()
+@staff_required("booking.change_appointment")
 def move(request, pk):
-    _perm(request, "booking.change_appointment")
-    a = _appointment(pk)
+    a = _appointment(request, pk)
     can_override = request.user.has_perm("booking.override_spacing")
     local_start = timezone.localtime(a.start)
     form = DeskMoveForm(

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic.access import patient_required
+from clinic.access import get_for_user, patient_required
 
 from . import availability, links, selectors, services
 from .clearance import clearance_for
@@ -161,8 +161,8 @@ def service_slots(request, slug):
 
 @patient_required
 def hold(request, pk):
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("service", "clinician__staff__user", "room", "course"), pk=pk, patient=request.patient
+    appointment = get_for_user(
+        request.user, Appointment.objects.select_related("service", "clinician__staff__user", "room", "course"), pk=pk
     )
     now = timezone.now()
     if appointment.status == Status.BOOKED:
@@ -232,7 +232,7 @@ def waitlist_join(request, slug):
 @require_POST
 @patient_required
 def waitlist_leave(request, pk):
-    entry = get_object_or_404(WaitlistEntry, pk=pk, patient=request.patient)
+    entry = get_for_user(request.user, WaitlistEntry, pk=pk)
     services.waitlist_leave(entry=entry, by=request.user)
     messages.success(request, "You've left the waiting list.")
     return redirect("booking:my_appointments")
@@ -271,10 +271,8 @@ class _Ref:
 
 
 def _own(request, pk) -> _Ref:
-    appointment = get_object_or_404(
-        Appointment.objects.select_related("service", "clinician__staff__user", "room", "course", "patient"),
-        pk=pk,
-        patient=request.patient,
+    appointment = get_for_user(
+        request.user, Appointment.objects.select_related("service", "clinician__staff__user", "room", "course", "patient"), pk=pk
     )
     return _Ref(appointment)
 

@@ -1,27 +1,37 @@
-"""Who may come in. Every view uses one of these; objects are fetched *for this user* (404 otherwise)."""
+"""Who may come in, in one idiom for every view.
+
+- ``@staff_required("app.perm", ...)``: logged-in, active staff holding every permission named
+  (none named: any active staff member). Others get 403; visitors are sent to log in.
+- ``@patient_required``: logged-in patients; the view gets the patient as ``request.patient``.
+- ``get_for_user(user, queryset, pk=...)``: the one object this user may see. Staff see any row
+  when they hold the model's view permission (403 when they don't); a patient sees only rows that
+  belong to them; everyone else, and every miss, gets 404, so ids cannot be probed.
+
+Views never call ``has_perm`` or ``get_object_or_404`` to decide who may see what.
+"""
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from .models import Patient, Role
+from .models import Patient
 
 
 def is_staff_member(user) -> bool:
     return user.is_authenticated and user.role is not None
 
 
-def staff_required(*roles: Role):
-    """Logged-in, active staff; limited to the given roles when any are named."""
+def staff_required(*perms: str):
+    """Logged-in, active staff holding every permission in ``perms`` (403 otherwise)."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            role = request.user.role
-            if role is None or (roles and role not in roles):
+            if not is_staff_member(request.user) or not request.user.has_perms(perms):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -45,18 +55,33 @@ def patient_required(view):
     return wrapped
 
 
-def get_patient_for_user(user, pk: int) -> Patient:
-    """The patient `pk` if this user may see them: staff with the permission, or the patient themself.
+def _view_permission(model: type[Model]) -> str:
+    return f"{model._meta.app_label}.view_{model._meta.model_name}"
 
-    Anyone else gets 404, not 403, so patient ids cannot be probed.
+
+def get_for_user(user, queryset: QuerySet | type[Model], *, owner: str = "patient", perm: str | None = None, **lookup):
+    """The object matching ``lookup`` if ``user`` may see it.
+
+    ``owner`` is the lookup path from the model to the Patient it belongs to ("patient",
+    "appointment__patient", or "" for the Patient model itself). ``perm`` is the permission staff
+    need, by default the model's view permission.
     """
-    if is_staff_member(user) and user.has_perm("clinic.view_patient"):
-        queryset = Patient.objects.all()
-    elif getattr(user, "patient", None) is not None:
-        queryset = Patient.objects.filter(user=user)
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    if is_staff_member(user):
+        if not user.has_perm(perm or _view_permission(queryset.model)):
+            raise PermissionDenied
     else:
-        raise Http404
+        patient = getattr(user, "patient", None) if user.is_authenticated else None
+        if patient is None:
+            raise Http404
+        queryset = queryset.filter(**{(f"{owner}" if owner else "pk"): patient.pk})
     try:
-        return queryset.get(pk=pk)
-    except Patient.DoesNotExist:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def get_patient_for_user(user, pk) -> Patient:
+    """The patient `pk` if this user may see them: staff with the permission, or the patient themself."""
+    return get_for_user(user, Patient, owner="", pk=pk)

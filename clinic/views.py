@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .access import get_patient_for_user, is_staff_member, patient_required, staff_required
 from .forms import PatientSearchForm, ProfileForm, SignUpForm
-from .models import Patient, Role, User
+from .models import Patient, User
 
 PATIENT_SEARCH_LIMIT = 50
 
@@ -121,7 +121,7 @@ def staff_home(request):
     return render(request, "clinic/staff_home.html", {"form": form, "patients": patients, "query": query})
 
 
-@staff_required(Role.CLINIC_ADMIN)
+@staff_required("clinic.change_clinic")
 def clinic_settings(request):
     """The clinic admin's settings pages start here; each app adds its own tabs (settings_nav)."""
     return render(request, "clinic/settings/index.html")

@@ -5,33 +5,28 @@ the status, on the patient's page. Every view of answers is audited; pages are n
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic.access import staff_required
+from clinic.access import get_for_user, staff_required
 
 from . import selectors, services
 from .forms import DecisionForm, readable_answers
 from .models import IntakeSettings, Screening, ScreeningStatus
 
 
-def _require(user, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied
-
-
 def _get_screening_for_user(user, pk: int) -> Screening:
     """The screening `pk` if this staff member may read health answers (403 otherwise, 404 if none)."""
-    _require(user, "intake.view_health_answers")
-    return get_object_or_404(Screening.objects.select_related("patient").exclude(status=ScreeningStatus.DRAFT), pk=pk)
+    return get_for_user(
+        user, Screening.objects.select_related("patient").exclude(status=ScreeningStatus.DRAFT),
+        perm="intake.view_health_answers", pk=pk,
+    )
 
 
 @never_cache
-@staff_required()
+@staff_required("intake.review_screening")
 def review_queue(request):
-    _require(request.user, "intake.review_screening")
     context = {
         "waiting": selectors.review_queue(),
         "others": selectors.other_flagged(),
@@ -61,16 +56,15 @@ def _render_screening(request, screening: Screening, form: DecisionForm | None =
 
 
 @never_cache
-@staff_required()
+@staff_required("intake.view_health_answers")
 def screening_answers(request, pk):
     return _render_screening(request, _get_screening_for_user(request.user, pk))
 
 
 @never_cache
 @require_POST
-@staff_required()
+@staff_required("intake.review_screening", "intake.view_health_answers")
 def screening_decide(request, pk):
-    _require(request.user, "intake.review_screening")
     screening = _get_screening_for_user(request.user, pk)
     form = DecisionForm(request.POST)
     if form.is_valid():

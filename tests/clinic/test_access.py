@@ -78,3 +78,32 @@ def test_the_base_layout_has_landmarks_a_skip_link_and_messages(client, clinic):
 def test_clinic_settings_are_for_the_clinic_admin(client, request, persona, status):
     user = request.getfixturevalue(persona)
     assert get(client, getattr(user, "user", user), reverse("clinic_settings")).status_code == status
+
+
+# --- the one helper that fetches an object for this user -------------------------------------
+
+
+def test_get_for_user_gives_a_patient_only_their_own_rows(patient, other_patient):
+    from django.http import Http404
+
+    from clinic.access import get_for_user
+    from clinic.models import Patient
+
+    assert get_for_user(patient.user, Patient, owner="", pk=patient.pk) == patient
+    for pk in (other_patient.pk, 999999, "not-a-number"):
+        with pytest.raises(Http404):
+            get_for_user(patient.user, Patient, owner="", pk=pk)
+
+
+def test_get_for_user_refuses_staff_without_the_permission_and_strangers_see_nothing(front_desk, stranger, patient):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from clinic.access import get_for_user
+    from clinic.models import Patient
+
+    assert get_for_user(front_desk, Patient, owner="", pk=patient.pk) == patient
+    with pytest.raises(PermissionDenied):
+        get_for_user(front_desk, Patient, owner="", perm="intake.view_health_answers", pk=patient.pk)
+    with pytest.raises(Http404):
+        get_for_user(stranger, Patient, owner="", pk=patient.pk)
