@@ -151,7 +151,7 @@ def test_a_clear_questionnaire_is_stored_with_its_result_and_cleared(alice, pati
     screening = Screening.objects.get(patient=patient)
     assert screening.status == ScreeningStatus.SUBMITTED
     assert screening.outcome == "cleared"
-    assert screening.result["ruleset_version"] == screening.ruleset_version == "2026.11.1"
+    assert screening.result["ruleset_version"] == screening.ruleset_version == "2026.12.1"
     assert (screening.expires_at - screening.submitted_at).days == 180
     page = alice.get("/intake/result/")
     assert "You're cleared for treatment" in page.text
