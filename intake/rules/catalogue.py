@@ -588,8 +588,7 @@ RULES: tuple[Rule, ...] = (
     # Lifestyle and plans
     Rule(
         key="travel.long_flight", severity=_AD, check=checks.flight,
-        patient="Please don't take a long flight in the {no_flying_days} days after a session. "
-        "If you have a trip coming up, choose a session date that leaves enough time before you fly.",
+        patient="Please don't take a long flight in the {no_flying_days} days after a session.{flight_plan}",
         staff="Long flight planned (see details for dates to avoid): no flying for "
         "{no_flying_days} days after a session.",
         source=_SRC_FLIGHT,

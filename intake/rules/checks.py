@@ -513,6 +513,7 @@ def flight(ctx: Context) -> Hit | None:
     if flight_on is not None and flight_on < ctx.today:
         return None  # that trip is over
     details: dict[str, Any] = {}
+    plan = " If you have a trip coming up, choose a session date that leaves enough time before you fly."
     if flight_on is not None:
         # A session on any of these days would be followed by the flight too soon. Booking reads
         # these dates from the stored flag (intake.eligibility.flight_notice).
@@ -521,9 +522,14 @@ def flight(ctx: Context) -> Hit | None:
             "avoid_sessions_from": flight_on - timedelta(days=ctx.config.no_flying_days),
             "avoid_sessions_until": flight_on,
         }
+        first_too_close = details["avoid_sessions_from"]
+        plan = (f" You told us you fly on {long_date(flight_on)}, so please choose a session before "
+                f"{long_date(first_too_close)}, or after your trip; we'll point it out if a day you pick "
+                "is too close.")
     return Hit(
         triggers={"long_flight_planned": a.long_flight_planned, "long_flight_on": flight_on},
         details=details,
+        text={"flight_plan": plan},
     )
 
 
