@@ -146,8 +146,8 @@ def _single(kind: str) -> frozenset[str]:
     return frozenset(w for phrase in _WORD_LISTS[kind] for w in phrase)
 
 
-_FILLER = _single("filler")
 _NONE_WORDS = _single("none")
+_FILLER = _single("filler") | _NONE_WORDS  # a way of saying "nothing" names nothing either
 _CUE_WORDS = {
     Cue.REGULAR: _single("regular"),
     Cue.OCCASIONAL: _single("occasional"),
@@ -465,7 +465,9 @@ def read_text(text: str) -> Reading:
     matches: list[Match] = []
     unplaced: list[Span] = []
     denied_words = False
-    for phrase in _phrases(_elements(tokens), tokens):
+    elements = _elements(tokens)
+    doubt = any(e.kind == "hedge" for e in elements)
+    for phrase in _phrases(elements, tokens):
         negated = _negated_positions(phrase)
         kinds = {e.kind for e in phrase}
         item = tokens[phrase[0].first].item
@@ -516,9 +518,9 @@ def read_text(text: str) -> Reading:
     only_none_words = all(token.norm in _NONE_WORDS for token in tokens)
     if not matches and not unplaced and not denied_words:
         stripped = text.strip()
-        if (tokens and not only_none_words) or (not tokens and "?" in stripped):
-            # Only filler words ("some tablets", "a cream"), or just a question mark: that names
-            # nothing, so it is not "none" either.
+        if (tokens and not only_none_words) or "?" in stripped or doubt:
+            # Only filler words ("some tablets", "a cream"), a doubt ("don't know") or just a
+            # question mark: that names nothing, so it is not "none" either.
             start = text.index(stripped)
             unplaced = [Span(stripped, start, start + len(stripped))]
     return Reading(

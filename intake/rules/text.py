@@ -208,7 +208,7 @@ class Words:
             pairs += [("blood_thinners", f) for f in self.found(*BLOOD_THINNING) if f.current]
         if a.hormone_therapy is Reply.NO:
             pairs += [("hormone_therapy", f) for f in self.found(C.HORMONE) if f.current]
-        if a.had_sclerotherapy_before is Reply.NO:
+        if a.had_sclerotherapy_before is Reply.NO:  # "had sclerotherapy in 2020": the past is the point
             pairs += [("had_sclerotherapy_before", f)
-                      for f in self.found(*SCLEROSANTS, exclude=[ALLERGY_FIELD]) if f.current]
+                      for f in self.found(*SCLEROSANTS, exclude=[ALLERGY_FIELD]) if Cue.HEDGED not in f.match.cues]
         return pairs
