@@ -147,6 +147,7 @@ def _single(kind: str) -> frozenset[str]:
 
 
 _NONE_WORDS = _single("none")
+_DETAIL_WORDS = _single("detail") | frozenset().union(*(_single(k) for k in ("regular", "occasional", "short_course")))
 _FILLER = _single("filler") | _NONE_WORDS  # a way of saying "nothing" names nothing either
 _CUE_WORDS = {
     Cue.REGULAR: _single("regular"),
@@ -428,6 +429,10 @@ def _is_filler(word: str) -> bool:
     return word in _FILLER or len(word) == 1 or word[0].isdigit()
 
 
+def _is_detail(word: str) -> bool:
+    return word in _DETAIL_WORDS or len(word) == 1 or word[0].isdigit()
+
+
 def _is_content(element: _Element) -> bool:
     return element.kind == "match" or (element.kind == "words" and not _is_filler(element.words[0]))
 
@@ -466,7 +471,7 @@ def read_text(text: str) -> Reading:
     unplaced: list[Span] = []
     denied_words = False
     elements = _elements(tokens)
-    doubt = any(e.kind == "hedge" for e in elements)
+    denied_items: set[int] = set()
     for phrase in _phrases(elements, tokens):
         negated = _negated_positions(phrase)
         kinds = {e.kind for e in phrase}
@@ -491,6 +496,7 @@ def read_text(text: str) -> Reading:
                 first, last = tokens[phrase[run[0]].first], tokens[phrase[run[-1]].last]
                 if run[0] in negated:
                     denied_words = True
+                    denied_items.add(first.item)
                 else:
                     unplaced.append(Span(text[first.start : last.end], first.start, last.end))
                 run = []
@@ -515,14 +521,23 @@ def read_text(text: str) -> Reading:
                 )
             )
 
-    only_none_words = all(token.norm in _NONE_WORDS for token in tokens)
-    if not matches and not unplaced and not denied_words:
-        stripped = text.strip()
-        if (tokens and not only_none_words) or "?" in stripped or doubt:
-            # Only filler words ("some tablets", "a cream"), a doubt ("don't know") or just a
-            # question mark: that names nothing, so it is not "none" either.
-            start = text.index(stripped)
-            unplaced = [Span(stripped, start, start + len(stripped))]
+    # A list item that names nothing and is not a way of saying "nothing", how much, how often or how
+    # it reacts ("some tablets", "a cream", "don't know", "?") is not understood as a whole. Item by item, so
+    # that adding words elsewhere never turns it into "understood".
+    placed_items = {tokens[e.first].item for e in elements if e.kind == "match"}
+    placed_items |= {i for i, (start, end) in enumerate(items) for s in unplaced if start <= s.start < end}
+    placed_items |= denied_items
+    for n, (start, end) in enumerate(items):
+        if n in placed_items:
+            continue
+        words = [t.norm for t in tokens if t.item == n]
+        doubtful = n in doubtful_items or any(e.kind == "hedge" and tokens[e.first].item == n for e in elements)
+        if doubtful or (words and not all(w in _NONE_WORDS or _is_detail(w) for w in words)):
+            piece = text[start:end].strip()
+            if piece:
+                at = text.index(piece, start)
+                unplaced.append(Span(piece, at, at + len(piece)))
+    unplaced.sort(key=lambda s: s.start)
     return Reading(
         text=text,
         matches=tuple(matches),

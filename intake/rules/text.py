@@ -209,6 +209,5 @@ class Words:
         if a.hormone_therapy is Reply.NO:
             pairs += [("hormone_therapy", f) for f in self.found(C.HORMONE) if f.current]
         if a.had_sclerotherapy_before is Reply.NO:  # "had sclerotherapy in 2020": the past is the point
-            pairs += [("had_sclerotherapy_before", f)
-                      for f in self.found(*SCLEROSANTS, exclude=[ALLERGY_FIELD]) if Cue.HEDGED not in f.match.cues]
+            pairs += [("had_sclerotherapy_before", f) for f in self.found(*SCLEROSANTS, exclude=[ALLERGY_FIELD])]
         return pairs
