@@ -166,15 +166,14 @@ def _missing_fields(answers: Answers) -> list[str]:
     return missing
 
 
-def missing(ctx: Context) -> Hit | None:
-    names = _missing_fields(ctx.answers)
+def _missing_hit(names: list[str]) -> Hit | None:
     if not names:
         return None
-    return Hit(
-        triggers={name: None for name in names},
-        details={"missing": names},
-        text={"fields": ", ".join(names)},
-    )
+    return Hit(triggers={name: None for name in names}, details={"missing": names}, text={"fields": ", ".join(names)})
+
+
+def missing(ctx: Context) -> Hit | None:
+    return _missing_hit(_missing_fields(ctx.answers))
 
 
 def implausible(ctx: Context) -> Hit | None:
@@ -213,7 +212,8 @@ def contradiction(ctx: Context) -> Hit | None:
     for (question, box), found in grouped.items():
         staff_topic, patient_topic = QUESTION_TOPICS[question]
         words = ", ".join(f"“{w}”" for w in dict.fromkeys(f.match.matched_text for f in found))
-        read_as = ", ".join(dict.fromkeys(f.match.canonical for f in found))
+        read_as = ", ".join(dict.fromkeys(f"{f.match.canonical} ({f.match.category.value.replace('_', ' ')})"
+                                          for f in found))
         items.append({"question": question, "answer": "no", "field": box,
                       "words": [f.match.matched_text for f in found], "read_as": read_as})
         staff.append(f"'{staff_topic}' answered no, but {TEXT_FIELDS[box]} says {words} (read as {read_as})")
@@ -536,14 +536,7 @@ def flight(ctx: Context) -> Hit | None:
 def missing_reconfirmation(ctx: Context) -> Hit | None:
     if ctx.changes is None:
         return None
-    names = [
+    return _missing_hit([
         f.name for f in fields(ctx.changes)
         if f.metadata["required"] and getattr(ctx.changes, f.name) is None
-    ]
-    if not names:
-        return None
-    return Hit(
-        triggers={name: None for name in names},
-        details={"missing": names},
-        text={"fields": ", ".join(names)},
-    )
+    ])

@@ -6,7 +6,10 @@ from django.db import transaction
 
 from clinic import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: without it, the flush after each test re-creates content types and
+# permissions (post_migrate), and the next test that restores the database snapshot (the browser
+# tests) fails on duplicate content types.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_eliquis_in_the_allergy_box_after_no_to_blood_thinners_is_held_for_revie
     contradiction = result.flag("answers.contradiction")
     assert contradiction.details["contradictions"] == [{
         "question": "blood_thinners", "answer": "no", "field": "allergies", "words": ["Eliquis"],
-        "read_as": "apixaban",
+        "read_as": "apixaban (anticoagulant)",
     }]
     assert "you answered No about taking a blood thinner" in contradiction.patient_message
     assert "“Eliquis” in your answer about allergies" in contradiction.patient_message
