@@ -18,6 +18,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from .models import Decision
 from .steps import STEP_TITLES
@@ -282,7 +283,9 @@ class GeneralHealthForm(StepForm):
         "In the last 3 months, have you had a major operation or a hospital stay of more than two days?"
     )
     surgery_or_hospital_stay_ended_on = _date("If yes: when was the operation, or when did you go home?")
-    surgery_details = _text("If yes: what was it?", "Optional. For example “knee operation” or “5 days in hospital with pneumonia”.")
+    surgery_details = _text(
+        _("If yes: what was it?"), _("Optional. For example “knee operation” or “5 days in hospital with pneumonia”.")
+    )
     skin_infection_in_area = _reply("Is the skin where you'd like treatment infected right now?", "Red, hot, swollen or weeping.")
     fever_or_acute_illness = _reply("Do you have a fever or an infection, or feel very unwell, right now?")
 
@@ -313,15 +316,15 @@ class LegsAndPlansForm(StepForm):
         "If yes: during or after it, did you have trouble seeing, speaking or moving, chest pain, or an uneven heartbeat?"
     )
     sclerotherapy_reaction_details = _text(
-        "If yes: how did it go? Tell us about any reaction, even a mild one.",
-        "Optional. If you know which medicine was used, please name it.",
+        _("If yes: how did it go? Tell us about any reaction, even a mild one."),
+        _("Optional. If you know which medicine was used, please name it."),
     )
     smoker = _reply("Do you smoke?")
     long_flight_planned = _reply("Are you planning a flight of more than 4 hours in the coming months?")
     long_flight_on = _date("If yes: when do you fly?", "Optional. We'll help you plan sessions around it.")
     anything_else = _text(
-        "Is there anything else we should know?",
-        "Optional. Anything about your health, your medicines or your veins that we haven't asked.",
+        _("Is there anything else we should know?"),
+        _("Optional. Anything about your health, your medicines or your veins that we haven't asked."),
         rows=3,
     )
 
@@ -363,7 +366,7 @@ class ReconfirmationForm(forms.Form):
         required=True,
     )
     new_allergies = _text("Any new allergies?", "Write “none” if not.", required=True)
-    other_changes = _text("Anything else that has changed with your health?", "Optional.")
+    other_changes = _text(_("Anything else that has changed with your health?"), _("Optional."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
