@@ -554,13 +554,6 @@ def match_terms(text: str) -> list[Match]:
     return list(read_text(text).matches)
 
 
-def entries_by_category() -> dict[Category, tuple[Entry, ...]]:
-    grouped: dict[Category, list[Entry]] = defaultdict(list)
-    for entry in ENTRIES:
-        grouped[entry.category].append(entry)
-    return {category: tuple(entries) for category, entries in grouped.items()}
-
-
 def lexicon_problems() -> list[str]:
     """Names that mean two different things (a test keeps this list empty)."""
     meaning: dict[tuple[str, ...], tuple[Category, str]] = {}
