@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from clinic.access import get_for_user, patient_required
 
 from . import availability, links, selectors, services
-from .clearance import clearance_for
+from .clearance import clearance_for, flight_notice_for, flight_plan_for
 from .forms import CancelForm, SlotForm, WaitlistForm
 from .models import Appointment, Service, ServiceKind, Status, WaitlistEntry, WaitlistStatus
 
@@ -152,6 +152,8 @@ def service_slots(request, slug):
             return render(request, "booking/service.html", context)
         window = state.window
     context.update(slot_page(request, service=service, now=now, within=window))
+    if service.needs_screening:
+        context["flight_plan"] = flight_plan_for(patient)
     context["waitlist_form"] = WaitlistForm(
         initial={"earliest": timezone.localdate(now), "latest": timezone.localdate(now) + timedelta(days=14)}
     )
@@ -195,6 +197,8 @@ def hold(request, pk):
         return redirect("booking:service", slug=appointment.service.slug)
     policy = selectors.policy_for(selectors.current_clinic())
     context = {"appointment": appointment, "seconds_left": max(0, int((appointment.hold_expires_at - now).total_seconds()))}
+    if appointment.service.needs_screening:
+        context["flight_notice"] = flight_notice_for(request.patient, starts_at=appointment.start)
     if appointment.course is not None and appointment.sequence == 1 and appointment.course.planned_sessions > 1:
         context["course_sessions"] = appointment.course.planned_sessions
         context["spacing"] = policy
@@ -310,8 +314,15 @@ def _manage(request, ref: _Ref):
             "course_sessions": course_sessions,
             "policy": policy,
             "cancel_form": CancelForm(),
+            "flight_notice": _flight_notice(appointment) if changeable else None,
         },
     )
+
+
+def _flight_notice(appointment: Appointment):
+    if not appointment.service.needs_screening:
+        return None
+    return flight_notice_for(appointment.patient, starts_at=appointment.start)
 
 
 def _cancel(request, ref: _Ref):

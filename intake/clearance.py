@@ -211,3 +211,45 @@ def decide(
                            "Your session is coming up soon. Please tell us whether anything has "
                            "changed with your health: five quick questions.", Action.RECONFIRM)
     return Verdict(True, Code.CLEARED, "You're cleared for this treatment session.")
+
+
+# --- A long flight soon after a session ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlightWarning:
+    """A session that falls within the no-flying days before a flight the patient told us about."""
+
+    flight_on: date
+    avoid_from: date  # sessions from this day to the flight day are too close to it
+    session_day: date | None = None
+
+    @property
+    def no_flying_days(self) -> int:
+        return (self.flight_on - self.avoid_from).days
+
+    @property
+    def days_before_flight(self) -> int | None:
+        return None if self.session_day is None else (self.flight_on - self.session_day).days
+
+
+def flight_plan(details: dict, *, today: date) -> FlightWarning | None:
+    """The dates to avoid, from a stored ``travel.long_flight`` flag's details; None once the
+    flight is past or when no date was given."""
+    try:
+        flight_on = date.fromisoformat(details["flight_on"])
+        avoid_from = date.fromisoformat(details["avoid_sessions_from"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if flight_on < today:
+        return None
+    return FlightWarning(flight_on=flight_on, avoid_from=avoid_from)
+
+
+def flight_warning(details: dict, *, session_day: date, today: date) -> FlightWarning | None:
+    """The warning for a session on `session_day`: only when it falls in the window before the
+    flight (the flight advice applies to those sessions only)."""
+    plan = flight_plan(details, today=today)
+    if plan is None or not plan.avoid_from <= session_day <= plan.flight_on:
+        return None
+    return FlightWarning(flight_on=plan.flight_on, avoid_from=plan.avoid_from, session_day=session_day)

@@ -20,7 +20,7 @@ from clinic.models import Clinic, Patient
 from . import clearance, selectors
 from .models import IntakeSettings
 
-__all__ = ["BookingClearance", "booking_clearance"]
+__all__ = ["BookingClearance", "booking_clearance", "flight_notice", "flight_plan"]
 
 _ACTION_URLS = {
     clearance.Action.QUESTIONNAIRE: "intake:questionnaire",
@@ -73,4 +73,34 @@ def booking_clearance(
         )
     return BookingClearance(
         allowed=verdict.allowed, code=verdict.code.value, message=verdict.message, action_url=action_url(verdict.action)
+    )
+
+
+def _long_flight_details(patient: Patient) -> dict | None:
+    """The dates of the long flight in the patient's current screening, as stored (never re-run)."""
+    current = selectors.current_screening(patient)
+    result = current.screening_result if current is not None else None
+    found = result.flag("travel.long_flight") if result is not None else None
+    return found.details if found is not None else None
+
+
+def flight_plan(patient: Patient, *, now: datetime | None = None) -> clearance.FlightWarning | None:
+    """The flight the patient told us about and the session days to avoid before it, if any."""
+    details = _long_flight_details(patient)
+    tz = Clinic.objects.current_time_zone()
+    today = timezone.localtime(now or timezone.now(), tz).date()
+    return clearance.flight_plan(details, today=today) if details else None
+
+
+def flight_notice(patient: Patient, *, starts_at: datetime, now: datetime | None = None) -> clearance.FlightWarning | None:
+    """A warning when a session starting at `starts_at` falls in the days before the patient's
+    flight ("you told us you fly on ..."); None for every other session."""
+    details = _long_flight_details(patient)
+    if not details:
+        return None
+    tz = Clinic.objects.current_time_zone()
+    return clearance.flight_warning(
+        details,
+        session_day=timezone.localtime(starts_at, tz).date(),
+        today=timezone.localtime(now or timezone.now(), tz).date(),
     )

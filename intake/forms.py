@@ -3,7 +3,9 @@
 Every field is named after its ``intake.rules.Answers`` field, so a step's ``to_answers()`` is the
 piece of the answers it fills in. Follow-up questions ("when did it end?") are shown only when
 their question is answered a certain way: with JavaScript they appear and disappear; without it they
-are always shown, worded "If yes, ...", and the server ignores them when they don't apply.
+are always shown, worded "If yes, ...", and the server ignores a date or a choice that doesn't
+apply. Words typed in a follow-up box are never thrown away, whatever its question says: the rules
+read every word (a box left filled in stays visible, so the patient sees what they are sending).
 """
 
 from datetime import date
@@ -14,6 +16,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from .models import Decision
 from .steps import STEP_TITLES
@@ -92,8 +97,10 @@ class StepForm(forms.Form):
             if parent in self.errors:
                 continue
             if not self._shown(name, cleaned):
-                cleaned[name] = None  # a stale follow-up never reaches the answers
                 self.errors.pop(name, None)
+                if not isinstance(self.fields[name], forms.CharField):
+                    cleaned[name] = None  # a stale date or choice never reaches the answers
+                # Typed words are kept: "no" with "factor V Leiden" written below is for a clinician.
             elif name not in self.optional_follow_ups and cleaned.get(name) in (None, "", []):
                 if name not in self.errors:
                     self.add_error(name, "Please answer this question too.")
@@ -252,8 +259,9 @@ class GeneralHealthForm(StepForm):
     follow_ups = {
         "serious_illness_details": ("serious_illness", YES_OR_UNSURE),
         "surgery_or_hospital_stay_ended_on": ("recent_surgery_or_hospital_stay", ("yes",)),
+        "surgery_details": ("recent_surgery_or_hospital_stay", YES_OR_UNSURE),
     }
-    optional_follow_ups = ("serious_illness_details",)
+    optional_follow_ups = ("serious_illness_details", "surgery_details")
 
     diabetes = forms.ChoiceField(
         label="Do you have diabetes?",
@@ -275,6 +283,9 @@ class GeneralHealthForm(StepForm):
         "In the last 3 months, have you had a major operation or a hospital stay of more than two days?"
     )
     surgery_or_hospital_stay_ended_on = _date("If yes: when was the operation, or when did you go home?")
+    surgery_details = _text(
+        _("If yes: what was it?"), _("Optional. For example “knee operation” or “5 days in hospital with pneumonia”.")
+    )
     skin_infection_in_area = _reply("Is the skin where you'd like treatment infected right now?", "Red, hot, swollen or weeping.")
     fever_or_acute_illness = _reply("Do you have a fever or an infection, or feel very unwell, right now?")
 
@@ -288,9 +299,10 @@ class LegsAndPlansForm(StepForm):
     follow_ups = {
         "sclerotherapy_serious_reaction": ("had_sclerotherapy_before", YES_OR_UNSURE),
         "sclerotherapy_neuro_cardiac_event": ("had_sclerotherapy_before", YES_OR_UNSURE),
+        "sclerotherapy_reaction_details": ("had_sclerotherapy_before", YES_OR_UNSURE),
         "long_flight_on": ("long_flight_planned", YES_OR_UNSURE),
     }
-    optional_follow_ups = ("long_flight_on",)
+    optional_follow_ups = ("long_flight_on", "sclerotherapy_reaction_details")
 
     leg_ulcer = _reply("Do you have an open sore (an ulcer) on your leg?")
     leg_pain_or_swelling = _reply(
@@ -303,9 +315,18 @@ class LegsAndPlansForm(StepForm):
     sclerotherapy_neuro_cardiac_event = _reply(
         "If yes: during or after it, did you have trouble seeing, speaking or moving, chest pain, or an uneven heartbeat?"
     )
+    sclerotherapy_reaction_details = _text(
+        _("If yes: how did it go? Tell us about any reaction, even a mild one."),
+        _("Optional. If you know which medicine was used, please name it."),
+    )
     smoker = _reply("Do you smoke?")
     long_flight_planned = _reply("Are you planning a flight of more than 4 hours in the coming months?")
     long_flight_on = _date("If yes: when do you fly?", "Optional. We'll help you plan sessions around it.")
+    anything_else = _text(
+        _("Is there anything else we should know?"),
+        _("Optional. Anything about your health, your medicines or your veins that we haven't asked."),
+        rows=3,
+    )
 
     def clean_long_flight_on(self):
         flight = self.cleaned_data.get("long_flight_on")
@@ -345,6 +366,7 @@ class ReconfirmationForm(forms.Form):
         required=True,
     )
     new_allergies = _text("Any new allergies?", "Write “none” if not.", required=True)
+    other_changes = _text(_("Anything else that has changed with your health?"), _("Optional."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -353,7 +375,7 @@ class ReconfirmationForm(forms.Form):
         self.helper.disable_csrf = True  # the page template has its own form tag and token
         self.helper.layout = Layout(
             InlineRadios("pregnant_now"), InlineRadios("new_clot"), InlineRadios("unwell_now"),
-            "new_medications", "new_allergies",
+            "new_medications", "new_allergies", "other_changes",
         )
 
     def to_changes(self) -> dict[str, Any]:
@@ -404,10 +426,44 @@ def _display(field: forms.Field, value: Any) -> str:
     return str(choices.get(value, value))
 
 
-def readable_answers(answers: dict[str, Any], highlight: set[str] = frozenset()) -> list[dict[str, Any]]:
+def highlighted(text: str, spans: list[dict[str, Any]]) -> SafeString:
+    """The patient's text exactly as typed, escaped, with the words behind flags marked where they
+    stand (spans carry offsets into the text; a span that doesn't fit the text is left out)."""
+    fitting = sorted(
+        {(sp["start"], sp["end"], sp.get("kind", "found"), sp.get("label", "")) for sp in spans
+         if isinstance(sp.get("start"), int) and isinstance(sp.get("end"), int)
+         and 0 <= sp["start"] < sp["end"] <= len(text) and text[sp["start"]:sp["end"]] == sp.get("text")},
+        key=lambda sp: (sp[0], sp[2] != "found"),
+    )
+    parts, position = [], 0
+    for start, end, kind, label in fitting:
+        if start < position:
+            continue  # the same words behind two flags: marked once
+        parts.append(escape(text[position:start]))
+        parts.append(format_html(
+            '<mark class="hl hl-{}" title="{}">{}<span class="visually-hidden"> ({})</span></mark>',
+            "found" if kind == "found" else "unplaced", label, text[start:end], label,
+        ))
+        position = end
+    parts.append(escape(text[position:]))
+    return mark_safe("".join(parts))  # every piece above is escaped
+
+
+def field_label(name: str) -> str:
+    """The question as the patient saw it."""
+    for form_class in STEP_FORMS.values():
+        if name in form_class.base_fields:
+            return str(form_class.base_fields[name].label)
+    return name
+
+
+def readable_answers(
+    answers: dict[str, Any], highlight: set[str] = frozenset(), spans: list[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """The answers as the patient saw the questions, step by step, for review pages.
 
-    Follow-up questions that were not asked are left out. `highlight` marks the answers behind flags.
+    Follow-up questions that were not asked are left out. `highlight` marks the answers behind flags;
+    `spans` (from the flags' details) mark the words behind them inside typed answers.
     """
     sections = []
     for number, form_class in STEP_FORMS.items():
@@ -417,7 +473,10 @@ def readable_answers(answers: dict[str, Any], highlight: set[str] = frozenset())
             value = answers.get(name)
             if name in form.follow_ups and value in (None, ""):
                 continue
-            rows.append({"name": name, "question": field.label, "answer": _display(field, value),
-                         "flagged": name in highlight})
+            row = {"name": name, "question": field.label, "answer": _display(field, value),
+                   "flagged": name in highlight, "typed": isinstance(value, str) and isinstance(field, forms.CharField)}
+            if row["typed"] and value:
+                row["answer_html"] = highlighted(value, [sp for sp in spans if sp.get("field") == name])
+            rows.append(row)
         sections.append({"step": number, "title": form.title, "rows": rows})
     return sections

@@ -1,35 +1,47 @@
-"""Reading free-text answers (medicines, allergies) for the screening rules.
+"""Reading free-text answers: which known words a text names, and how it says them.
 
-Pure Python, standard library only. The screening rules in ``intake.rules`` never look at raw text:
-they ask this module which known terms a text names (``match_terms``) and which words it could not
-place (``read_text(...).unrecognised``), so that nothing a patient writes can slip silently through
-to "eligible".
+Pure Python, standard library only. The words themselves are data, in ``intake/lexicon.toml``
+(medicines, sclerosants, allergens and conditions, each with its category and source, and the small
+words around them). The screening rules in ``intake.rules`` never look at raw text: they ask this
+module what a text names (``read_text``) and which words it could not place, so that nothing a
+patient writes can slip silently through to "cleared".
 
 Matching is case-insensitive and ignores punctuation, accents, doses and frequencies
 ("XARELTO 20mg", "Eliquis 5mg twice a day"). Typos are forgiven with difflib on whole words of at
 least ``FUZZY_MIN_LENGTH`` letters ("elliquis", "aethoxysclerol"); shorter words ("ASA", "STS",
 "HRT") must match exactly, because at that length a one-letter slip turns one word into another.
+
+A negation covers only its own phrase: "no allergies except polidocanol" names polidocanol; "no
+blood thinners except xarelto" names Xarelto; "factor V Leiden negative" denies it. Every match
+keeps where it stands in the text (``start``, ``end``), so a page can highlight the patient's own
+words without changing them.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 FUZZY_CUTOFF = 0.85
 FUZZY_MIN_LENGTH = 5
+LEXICON_PATH = Path(__file__).with_name("lexicon.toml")
 
 
 class Category(StrEnum):
     """What a recognised term is, as far as the screening rules care."""
 
+    # Sclerosants: an allergy to one rules that agent out
     POLIDOCANOL = "polidocanol"
     SODIUM_TETRADECYL_SULFATE = "sodium_tetradecyl_sulfate"
-    SCLEROSANT = "sclerosant"  # a vein-injection medicine, agent not named
+    SCLEROSANT = "sclerosant"  # a vein-injection medicine or the treatment, agent not named
+    # Medicines
     ANTICOAGULANT = "anticoagulant"
     BLOOD_THINNER = "blood_thinner"  # lay words that may mean an anticoagulant or an antiplatelet
     ANTIPLATELET = "antiplatelet"
@@ -39,281 +51,203 @@ class Category(StrEnum):
     ANTIBIOTIC = "antibiotic"
     HORMONE = "hormone"
     NO_CONCERN = "no_concern"  # common medicines with no bearing on sclerotherapy screening
+    # Allergies
     ALLERGEN = "allergen"  # common non-drug allergens (latex, nuts, pollen...)
+    # Conditions: each stands for an answer to one of the questionnaire's questions
+    CLOT = "clot"
+    THROMBOPHLEBITIS = "thrombophlebitis"
+    CLOTTING_DISORDER = "clotting_disorder"
+    BLOOD_DISORDER = "blood_disorder"
+    PREGNANCY = "pregnancy"
+    RECENT_PREGNANCY = "recent_pregnancy"
+    BREASTFEEDING = "breastfeeding"
+    SHUNT = "shunt"
+    MIGRAINE_AURA = "migraine_aura"
+    CANCER = "cancer"
+    ARTERIAL = "arterial"
+    DIABETES = "diabetes"
+    SURGERY = "surgery"
+    INFECTION = "infection"
+    SKIN_INFECTION = "skin_infection"
+    # Words that are only at home in some boxes (the rules say which)
+    BODY_AREA = "body_area"
+    EXPECTED_REACTION = "expected_reaction"
 
 
 class Cue(StrEnum):
-    """Words in the same list item as a term that change how the rules read it."""
+    """How a term is said: words around it that change how the rules read it."""
 
-    STOPPED = "stopped"  # "stopped warfarin", "no longer on the pill", "not taking aspirin"
+    NEGATED = "negated"  # "no DVT", "not on blood thinners", "factor V Leiden negative"
+    STOPPED = "stopped"  # in the past: "stopped warfarin", "no longer on the pill", "used to"
+    HEDGED = "hedged"  # "maybe pregnant", "not sure if it was a clot", "DVT?"
     REGULAR = "regular"  # "daily", "75mg every morning", "baby aspirin", "long term"
     OCCASIONAL = "occasional"  # "ibuprofen when needed", "aspirin for headaches"
     SHORT_COURSE = "short_course"  # "prednisolone 5 day course", "finished last week"
     LOCAL = "local"  # creams, inhalers, nasal sprays, eye drops
 
 
-# canonical name -> other names (brands, older spellings, common misspellings that the fuzzy
-# match would not reach). The canonical name is always an alias of itself.
-LEXICON: dict[Category, dict[str, tuple[str, ...]]] = {
-    Category.POLIDOCANOL: {
-        "polidocanol": (
-            "asclera", "aethoxysklerol", "aethoxysclerol", "ethoxysclerol", "aetoxisclerol",
-            "lauromacrogol", "lauromacrogol 400", "varithena", "sclerovein", "polidocanol foam",
-        ),
-    },
-    Category.SODIUM_TETRADECYL_SULFATE: {
-        "sodium tetradecyl sulfate": (
-            "sodium tetradecyl sulphate", "tetradecyl sulfate", "tetradecyl sulphate",
-            "sodium tetradecylsulfate", "tetradecyl", "sts", "sotradecol", "fibrovein", "fibro vein",
-            "trombovar",
-        ),
-    },
-    Category.SCLEROSANT: {
-        "sclerosant (unspecified)": (
-            "sclerosant", "sclerosants", "sclerosing", "sclerosing solution", "sclerosing agent",
-            "sclerotherapy", "sclerotherapy solution", "vein injection", "vein injections",
-            "hypertonic saline",
-        ),
-    },
-    Category.ANTICOAGULANT: {
-        "warfarin": ("coumadin", "jantoven", "marevan", "warfarin sodium"),
-        "apixaban": ("eliquis",),
-        "rivaroxaban": ("xarelto",),
-        "dabigatran": ("pradaxa", "pradax", "dabigatran etexilate"),
-        "edoxaban": ("savaysa", "lixiana", "roteas"),
-        "heparin": ("unfractionated heparin",),
-        "enoxaparin": ("lovenox", "clexane", "inhixa"),
-        "dalteparin": ("fragmin",),
-        "tinzaparin": ("innohep",),
-        "fondaparinux": ("arixtra",),
-        "acenocoumarol": ("sintrom",),
-        "phenindione": (),
-        "anticoagulant (unspecified)": (
-            "anticoagulant", "anticoagulants", "anticoagulation", "anti coagulant",
-            "anti coagulants", "doac", "noac", "lmwh",
-        ),
-    },
-    Category.BLOOD_THINNER: {
-        "blood thinner (unspecified)": (
-            "blood thinner", "blood thinners", "blood thinning", "blood thinning tablets",
-        ),
-    },
-    Category.ANTIPLATELET: {
-        "clopidogrel": ("plavix",),
-        "prasugrel": ("effient", "efient"),
-        "ticagrelor": ("brilinta", "brilique"),
-        "dipyridamole": ("persantin", "persantine", "aggrenox"),
-        "cilostazol": ("pletal",),
-        "antiplatelet (unspecified)": ("antiplatelet", "antiplatelets", "anti platelet"),
-    },
-    Category.ASPIRIN: {
-        "aspirin": (
-            "asa", "acetylsalicylic acid", "baby aspirin", "bayer", "disprin", "ecotrin", "aspro",
-            "nu seals", "caprin", "bufferin", "excedrin",
-        ),
-    },
-    Category.NSAID: {
-        "ibuprofen": ("advil", "motrin", "nurofen", "brufen"),
-        "naproxen": ("aleve", "naprosyn", "anaprox", "naprogesic"),
-        "diclofenac": ("voltaren", "voltarol", "cataflam", "arthrotec"),
-        "celecoxib": ("celebrex",),
-        "meloxicam": ("mobic",),
-        "ketorolac": ("toradol",),
-        "indometacin": ("indomethacin",),
-        "etoricoxib": ("arcoxia",),
-        "nsaid (unspecified)": (
-            "nsaid", "nsaids", "anti inflammatory", "anti inflammatories", "antiinflammatory",
-            "antiinflammatories",
-        ),
-    },
-    Category.CORTICOSTEROID: {
-        "prednisone": ("deltasone",),
-        "prednisolone": (),
-        "dexamethasone": ("decadron",),
-        "methylprednisolone": ("medrol", "solu medrol", "depo medrol"),
-        "hydrocortisone": ("cortef", "cortisone"),
-        "triamcinolone": ("kenalog",),
-        "budesonide": ("pulmicort", "entocort", "symbicort"),
-        "fluticasone": ("flonase", "flixotide", "seretide", "flixonase"),
-        "beclometasone": ("beclomethasone", "qvar", "clenil"),
-        "betamethasone": ("betnovate",),
-        "corticosteroid (unspecified)": (
-            "corticosteroid", "corticosteroids", "steroid", "steroids",
-        ),
-    },
-    Category.ANTIBIOTIC: {
-        "amoxicillin": ("amoxil", "amoxycillin"),
-        "penicillin": ("penicillins", "penicillin v", "phenoxymethylpenicillin"),
-        "flucloxacillin": ("floxapen",),
-        "co-amoxiclav": ("co amoxiclav", "augmentin", "amoxicillin clavulanate"),
-        "doxycycline": ("vibramycin",),
-        "cephalexin": ("cefalexin", "keflex"),
-        "azithromycin": ("zithromax", "z pak", "zpak", "z pack"),
-        "clarithromycin": ("biaxin", "klaricid"),
-        "erythromycin": (),
-        "ciprofloxacin": ("cipro", "ciproxin"),
-        "levofloxacin": ("levaquin",),
-        "trimethoprim": (),
-        "co-trimoxazole": ("co trimoxazole", "sulfamethoxazole", "bactrim", "septra"),
-        "nitrofurantoin": ("macrobid", "macrodantin"),
-        "metronidazole": ("flagyl",),
-        "clindamycin": ("dalacin",),
-        "minocycline": (),
-        "tetracycline": (),
-        "lymecycline": ("tetralysal",),
-        "antibiotic (unspecified)": ("antibiotic", "antibiotics"),
-    },
-    Category.HORMONE: {
-        "estradiol": (
-            "oestradiol", "estrogen", "oestrogen", "estrogens", "oestrogens", "premarin",
-            "conjugated estrogens", "evorel", "estrogel", "oestrogel", "vagifem",
-        ),
-        "oral contraceptive": (
-            "the pill", "birth control", "birth control pill", "contraceptive pill",
-            "contraceptive", "contraceptives", "oral contraceptives", "ocp", "coc", "mini pill",
-            "combined pill", "microgynon", "yasmin", "yaz", "rigevidon", "loestrin", "cerazette",
-            "desogestrel", "levonorgestrel", "ethinylestradiol", "drospirenone", "norethisterone",
-            "nuvaring", "mirena", "implanon", "nexplanon",
-        ),
-        "hormone replacement therapy": (
-            "hrt", "hormone replacement", "hormone therapy", "hormone treatment", "hormones",
-        ),
-        "tamoxifen": ("nolvadex",),
-        "raloxifene": ("evista",),
-        "testosterone": ("testogel", "androgel", "nebido"),
-        "progesterone": (
-            "progestogen", "utrogestan", "provera", "medroxyprogesterone", "depo provera",
-        ),
-    },
-    Category.NO_CONCERN: {
-        "lisinopril": ("zestril",),
-        "ramipril": (),
-        "amlodipine": ("norvasc",),
-        "losartan": ("cozaar",),
-        "metformin": ("glucophage",),
-        "insulin": (),
-        "levothyroxine": ("synthroid", "eltroxin", "euthyrox", "thyroxine"),
-        "atorvastatin": ("lipitor",),
-        "simvastatin": ("zocor",),
-        "rosuvastatin": ("crestor",),
-        "paracetamol": ("acetaminophen", "tylenol", "panadol", "calpol"),
-        "omeprazole": ("prilosec", "losec"),
-        "lansoprazole": (),
-        "pantoprazole": (),
-        "esomeprazole": ("nexium",),
-        "cetirizine": ("zyrtec",),
-        "loratadine": ("claritin",),
-        "fexofenadine": ("allegra", "telfast"),
-        "antihistamine": ("antihistamines",),
-        "salbutamol": ("albuterol", "ventolin"),
-        "vitamin": ("vitamin d", "vitamin c", "vitamin b", "multivitamin", "multivitamins",
-                    "vitamins", "multi vitamin"),
-        "calcium": (),
-        "magnesium": (),
-        "iron": ("ferrous sulphate", "ferrous sulfate", "ferrous fumarate"),
-        "folic acid": (),
-        "codeine": ("co codamol",),
-        "morphine": (),
-        "tramadol": (),
-        "lidocaine": ("lignocaine", "local anaesthetic", "local anesthetic", "emla"),
-    },
-    Category.ALLERGEN: {
-        "latex": ("rubber",),
-        "nuts": ("nut", "peanut", "peanuts", "tree nuts", "almonds", "cashews", "walnuts"),
-        "shellfish": ("seafood", "prawns", "shrimp", "crab", "lobster"),
-        "fish": (),
-        "eggs": ("egg",),
-        "milk": ("dairy", "lactose"),
-        "gluten": ("wheat", "coeliac", "celiac"),
-        "soy": ("soya",),
-        "sesame": (),
-        "pollen": ("hay fever", "hayfever", "grass", "grasses", "trees"),
-        "house dust mite": ("dust", "dust mite", "dust mites", "mites"),
-        "animals": ("cat", "cats", "dog", "dogs", "pet", "pets", "animal", "dander", "horses"),
-        "insect stings": ("bee", "bees", "wasp", "wasps", "sting", "stings", "bee stings",
-                          "wasp stings", "insect bites"),
-        "nickel": ("metal", "metals", "jewellery"),
-        "adhesive": ("plaster", "plasters", "sticking plaster", "tape", "elastoplast", "band aid"),
-        "iodine": ("betadine", "povidone iodine", "contrast", "contrast dye"),
-        "chlorhexidine": ("hibiclens",),
-        "alcohol wipes": ("alcohol", "alcohol swabs"),
-        "sulfonamides": ("sulfa", "sulpha", "sulphonamides", "sulfa drugs"),
-        "opiates": ("opioids",),
-        "mould": ("mold",),
-        "fragrance": ("perfume", "perfumes", "fragrances"),
-        "fruit": ("strawberries", "kiwi", "citrus"),
-    },
-}
+# --- The lexicon ---------------------------------------------------------------------------------
 
-# Filler, doses, forms and frequency: words that neither name a medicine nor leave it in doubt.
-_IGNORABLE = frozenset("""
-    a an the and or of for to in on at with by from as if when my i im am is are was be been
-    take takes taking took use uses using used per day days daily twice once times x week weeks
-    weekly month months monthly year years yearly morning mornings night nights evening bedtime
-    tablet tablets tab tabs pill pills capsule capsules cap caps mg mcg ug μg g gram grams ml iu
-    unit units dose doses dosage low high strength every each needed prn bd bid tds tid qd od
-    qds qid mane nocte sometimes occasionally occasional only also plus about approx around
-    since last ago now currently current still just some medication medications medicine
-    medicines meds drug drugs prescription prescribed over counter otc doctor gp dr cream creams
-    ointment gel lotion inhaler inhalers puffer spray drops injection injections patch patches
-    oral mouth allergy allergies allergic reaction reactions rash rashes hives itching itchy
-    swelling mild moderate severe bad anaphylaxis anaphylactic intolerance intolerant sensitive
-    sensitivity causes cause gives makes me sick vomiting none no nil nothing not known any
-    stopped stop quit previously formerly former never longer anymore course short finished
-    finishing planned plan planning regular regularly long term longterm short course repeat
-    other etc eg ie but that which think maybe possibly probably unsure sure dont don t s
-    headache headaches pain pains ache aches period periods cramps hangover
-    nkda nka na n/a applicable topical inhaled nasal eye eyes ear skin
-""".split())
 
-# A text made only of these says "nothing to declare".
-_NONE_WORDS = frozenset("""
-    none no nil nothing n a na not applicable known any allergies allergy allergic to medications
-    medication medicines medicine meds drugs drug i im am at the moment present currently taking
-    take regular regularly that of aware nka nkda kda
-""".split())
+@dataclass(frozen=True)
+class Entry:
+    """One lexicon entry: a canonical name, its category, every other name, and the source."""
 
-_CUES: dict[Cue, frozenset[str]] = {
-    Cue.STOPPED: frozenset(
-        "stopped stop quit discontinued previously formerly former never longer anymore not no "
-        "used past".split()
-    ),
-    Cue.REGULAR: frozenset(
-        "daily everyday nightly morning mornings night nights od bd bid tds tid qd qds qid once "
-        "twice regular regularly long longterm maintenance chronic years months ongoing lifelong "
-        "permanently low baby junior 75 81 100".split()
-    ),
-    Cue.OCCASIONAL: frozenset(
-        "occasional occasionally sometimes rarely prn needed required headache headaches "
-        "hangover".split()
-    ),
-    Cue.SHORT_COURSE: frozenset("course short finished finishing burst days week".split()),
-    Cue.LOCAL: frozenset(
-        "cream creams ointment gel lotion topical inhaler inhalers inhaled puffer spray nasal drops "
-        "eye ear skin".split()
-    ),
-}
+    canonical: str
+    category: Category
+    names: tuple[str, ...]
+    source: str
+    is_class: bool = False  # a class or lay word ("steroids", "blood thinners"), not a named medicine
+    reads_as: str | None = None  # for some conditions: "unsure", "severe", "poorly_controlled"
+    misspellings: frozenset[str] = frozenset()  # the names above that are misspellings
 
-# Words a typo-tolerant match must never bend into a drug name ("efficient" is close to "Effient").
-_NEVER_FUZZY = _IGNORABLE | frozenset("efficient effect effects patient".split())
+
+def _normalise(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+(?:[.,]\d+)?")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_normalise(m.group()) for m in _TOKEN.finditer(text))
+
+
+def load_lexicon(path: Path = LEXICON_PATH) -> tuple[tuple[Entry, ...], dict[str, tuple[tuple[str, ...], ...]]]:
+    """The entries and the word lists of the lexicon file. Raises ValueError on a malformed file."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    entries = []
+    for raw in data.get("entry", []):
+        missing = {"canonical", "category", "names", "source"} - set(raw)
+        if missing or not raw["names"] or not str(raw["source"]).strip():
+            raise ValueError(f"lexicon entry {raw.get('canonical')!r}: needs canonical, category, names, source")
+        names = (raw["canonical"], *raw["names"], *raw.get("spanish", ()), *raw.get("misspellings", ()))
+        entries.append(
+            Entry(
+                canonical=raw["canonical"],
+                category=Category(raw["category"]),
+                names=tuple(dict.fromkeys(names)),
+                source=raw["source"],
+                is_class=bool(raw.get("class", False)),
+                reads_as=raw.get("reads_as"),
+                misspellings=frozenset(raw.get("misspellings", ())),
+            )
+        )
+    words = {kind: tuple(_words(phrase) for phrase in phrases) for kind, phrases in data["words"].items()}
+    return tuple(entries), words
+
+
+ENTRIES, _WORD_LISTS = load_lexicon()
+
+
+def _single(kind: str) -> frozenset[str]:
+    return frozenset(w for phrase in _WORD_LISTS[kind] for w in phrase)
+
+
+_NONE_WORDS = _single("none")
+_DETAIL_WORDS = _single("detail") | frozenset().union(*(_single(k) for k in ("regular", "occasional", "short_course")))
+_FILLER = _single("filler") | _NONE_WORDS  # a way of saying "nothing" names nothing either
+_CUE_WORDS = {
+    Cue.REGULAR: _single("regular"),
+    Cue.OCCASIONAL: _single("occasional"),
+    Cue.SHORT_COURSE: _single("short_course"),
+    Cue.LOCAL: _single("local"),
+}
+# Words a typo-tolerant match must never bend into a drug name ("efficient" is close to "Effient").
+_NEVER_FUZZY = _FILLER | _single("never_fuzzy")
+
+# Markers: word sequences that change how a phrase is read. Earlier kinds win a tie in length
+# ("not sure" is doubt, not negation; "no longer" is the past, not negation).
+_MARKER_KINDS = ("hedge", "past", "scope_end", "negation", "negation_after")
+_MARKERS: dict[tuple[str, ...], str] = {}
+for _kind in reversed(_MARKER_KINDS):
+    for _phrase in _WORD_LISTS[_kind]:
+        _MARKERS[_phrase] = _kind
+_LONGEST_MARKER = max(len(p) for p in _MARKERS)
+_NEGATES_AFTER = frozenset(_WORD_LISTS["negation_after"])
+
 # List separators: punctuation (a dot only when not a decimal point) and joining words.
 _SEPARATOR = re.compile(
-    r"[,;:\n\r/+&()\[\]|]|(?<!\d)\.|\.(?!\d)|\b(?:and|plus|also|then)\b", re.IGNORECASE
+    r"[,;\n\r/+&()\[\]|]|(?<!\d)\.|\.(?!\d)|\b(?:and|plus|also|then|y)\b", re.IGNORECASE
 )
 
 
 @dataclass(frozen=True)
+class _Alias:
+    tokens: tuple[str, ...]
+    entry: Entry
+    misspelt: bool = False
+
+
+def _build_aliases() -> dict[str, tuple[_Alias, ...]]:
+    """Aliases grouped by their first word."""
+    by_first: dict[str, list[_Alias]] = defaultdict(list)
+    for entry in ENTRIES:
+        for name in entry.names:
+            tokens = _words(name)
+            if tokens:
+                by_first[tokens[0]].append(_Alias(tokens, entry, name in entry.misspellings))
+    return {first: tuple(aliases) for first, aliases in by_first.items()}
+
+
+_ALIASES_BY_FIRST = _build_aliases()
+_ALIAS_WORDS = frozenset(w for aliases in _ALIASES_BY_FIRST.values() for a in aliases for w in a.tokens)
+
+
+def _word_similarity(written: str, known: str) -> float:
+    if written == known:
+        return 1.0
+    if (
+        len(written) < FUZZY_MIN_LENGTH
+        or len(known) < FUZZY_MIN_LENGTH
+        or written in _NEVER_FUZZY
+        or written.isdigit()
+        or known.isdigit()
+    ):
+        return 0.0
+    matcher = SequenceMatcher(None, written, known)
+    if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
+        return 0.0
+    ratio = matcher.ratio()
+    return ratio if ratio >= FUZZY_CUTOFF else 0.0
+
+
+@cache
+def _close_words(written: str) -> tuple[tuple[str, float], ...]:
+    """Lexicon words this written word may stand for, with how close each is (cached per word)."""
+    if written in _ALIAS_WORDS and (written in _NEVER_FUZZY or len(written) < FUZZY_MIN_LENGTH):
+        return ((written, 1.0),)
+    found = []
+    for known in _ALIAS_WORDS:
+        score = _word_similarity(written, known)
+        if score:
+            found.append((known, score))
+    return tuple(found)
+
+
+def _similarity(written: str, known: str) -> float:
+    return dict(_close_words(written)).get(known, 0.0)
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
 class Match:
-    """One known term found in a free-text answer."""
+    """One known term found in a free-text answer, where it stands and how it is said."""
 
     category: Category
     canonical: str
-    matched_text: str  # the words as the patient wrote them
-    fuzzy: bool  # True when a typo was forgiven
+    matched_text: str  # the words exactly as the patient wrote them
+    fuzzy: bool  # True when a typo was forgiven (a known misspelling, or a near spelling)
     item: str  # the list item it came from, e.g. "Eliquis 5mg twice a day"
     cues: frozenset[Cue]
+    start: int = 0  # matched_text == text[start:end]
+    end: int = 0
+    is_class: bool = False
+    reads_as: str | None = None
 
     @property
     def label(self) -> str:
@@ -322,6 +256,10 @@ class Match:
             return self.matched_text
         return f"{self.matched_text} ({self.canonical})"
 
+    @property
+    def negated(self) -> bool:
+        return Cue.NEGATED in self.cues
+
     def to_dict(self) -> dict[str, object]:
         return {
             "category": self.category.value,
@@ -329,17 +267,37 @@ class Match:
             "matched_text": self.matched_text,
             "fuzzy": self.fuzzy,
             "cues": sorted(cue.value for cue in self.cues),
+            "start": self.start,
+            "end": self.end,
         }
 
 
 @dataclass(frozen=True)
-class Reading:
-    """Everything the matcher made of one free-text answer."""
+class Span:
+    """Words in a text that the reader could not place: text[start:end]."""
 
     text: str
-    matches: tuple[Match, ...]
-    unrecognised: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the reader made of one free-text answer."""
+
+    text: str
+    matches: tuple[Match, ...]  # every match, denied ones too (their cues say so)
+    unplaced: tuple[Span, ...]  # words not understood (not counting denied ones: "no stroke")
     says_none: bool  # empty, or only "none / nil / n/a / no known allergies"-type words
+
+    @property
+    def unrecognised(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(span.text for span in self.unplaced))
+
+    @property
+    def found(self) -> tuple[Match, ...]:
+        """The matches that are not denied."""
+        return tuple(m for m in self.matches if not m.negated)
 
     def of(self, *categories: Category) -> tuple[Match, ...]:
         return tuple(m for m in self.matches if m.category in categories)
@@ -353,161 +311,257 @@ class _Token:
     item: int
 
 
-@dataclass(frozen=True)
-class _Alias:
-    tokens: tuple[str, ...]
-    canonical: str
-    category: Category
-
-
-def _normalise(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _tokens(text: str) -> tuple[list[_Token], list[tuple[int, int]]]:
-    """Words with their place in `text`, and the (start, end) span of each list item."""
-    cuts = [m.span() for m in _SEPARATOR.finditer(text)]
+def _items(text: str) -> list[tuple[int, int]]:
+    """The (start, end) span of each list item."""
     items, start = [], 0
-    for cut_start, cut_end in cuts:
-        items.append((start, cut_start))
-        start = cut_end
+    for cut in _SEPARATOR.finditer(text):
+        items.append((start, cut.start()))
+        start = cut.end()
     items.append((start, len(text)))
+    return items
 
+
+def _tokens(text: str, items: list[tuple[int, int]]) -> list[_Token]:
     tokens, item = [], 0
     for m in _TOKEN.finditer(text):
         while m.start() >= items[item][1]:
             item += 1
         tokens.append(_Token(_normalise(m.group()), m.start(), m.end(), item))
-    return tokens, items
-
-
-def _build_aliases() -> tuple[_Alias, ...]:
-    aliases = []
-    for category, entries in LEXICON.items():
-        for canonical, others in entries.items():
-            for name in (canonical, *others):
-                words = tuple(_normalise(m.group()) for m in _TOKEN.finditer(name))
-                aliases.append(_Alias(words, canonical, category))
-    return tuple(aliases)
-
-
-_ALIASES = _build_aliases()
-
-
-def _word_similarity(written: str, known: str) -> float:
-    if written == known:
-        return 1.0
-    if (
-        len(written) < FUZZY_MIN_LENGTH
-        or len(known) < FUZZY_MIN_LENGTH
-        or written in _NEVER_FUZZY
-        or written.isdigit()
-    ):
-        return 0.0
-    matcher = SequenceMatcher(None, written, known)
-    if matcher.real_quick_ratio() < FUZZY_CUTOFF or matcher.quick_ratio() < FUZZY_CUTOFF:
-        return 0.0
-    ratio = matcher.ratio()
-    return ratio if ratio >= FUZZY_CUTOFF else 0.0
+    return tokens
 
 
 def _best_alias_at(tokens: list[_Token], i: int) -> tuple[_Alias, float] | None:
     """The best alias starting at token i: the longest, then the closest spelling."""
     best: tuple[tuple[int, float], _Alias] | None = None
-    for alias in _ALIASES:
-        size = len(alias.tokens)
-        window = tokens[i : i + size]
-        if len(window) < size or window[-1].item != window[0].item:
-            continue
-        scores = [_word_similarity(t.norm, word) for t, word in zip(window, alias.tokens)]
-        if not all(scores):
-            continue
-        rank = (size, sum(scores) / size)
-        if best is None or rank > best[0]:
-            best = (rank, alias)
+    for first, _score in _close_words(tokens[i].norm):
+        for alias in _ALIASES_BY_FIRST.get(first, ()):
+            size = len(alias.tokens)
+            window = tokens[i : i + size]
+            if len(window) < size or window[-1].item != window[0].item:
+                continue
+            scores = [_similarity(t.norm, word) for t, word in zip(window, alias.tokens)]
+            if not all(scores):
+                continue
+            rank = (size, sum(scores) / size)
+            if best is None or rank > best[0]:
+                best = (rank, alias)
     if best is None:
         return None
     (_, score), alias = best
     return alias, score
 
 
-def _cues(words: set[str]) -> frozenset[Cue]:
-    return frozenset(cue for cue, cue_words in _CUES.items() if words & cue_words)
+def _marker_at(tokens: list[_Token], i: int, free: list[bool]) -> tuple[str, int] | None:
+    """A marker (kind, length in words) starting at token i, among tokens no term has taken."""
+    for size in range(min(_LONGEST_MARKER, len(tokens) - i), 0, -1):
+        window = tokens[i : i + size]
+        if window[-1].item != window[0].item or not all(free[i : i + size]):
+            continue
+        kind = _MARKERS.get(tuple(t.norm for t in window))
+        if kind is not None:
+            return kind, size
+    return None
 
 
-def _is_ignorable(token: _Token) -> bool:
-    return token.norm in _IGNORABLE or len(token.norm) == 1 or token.norm[0].isdigit()
+@dataclass
+class _Element:
+    """One thing in a phrase: a term, a run of unplaced words, or a marker."""
+
+    kind: str  # "match", "words" or a marker kind
+    first: int  # token index
+    last: int
+    words: tuple[str, ...] = ()
+    alias: _Alias | None = None
+    score: float = 1.0
 
 
-def _trimmed(run: list[_Token]) -> list[_Token]:
-    """The run without filler at either end ("fluoxetine 20mg daily" -> "fluoxetine")."""
-    kept = [i for i, token in enumerate(run) if not _is_ignorable(token)]
-    return run[kept[0] : kept[-1] + 1] if kept else []
+def _elements(tokens: list[_Token]) -> list[_Element]:
+    """Terms first (longest match at each place), then markers among the words left over."""
+    found: list[_Element] = []
+    free = [True] * len(tokens)
+    i = 0
+    while i < len(tokens):
+        best = _best_alias_at(tokens, i)
+        if best is None:
+            i += 1
+            continue
+        alias, score = best
+        size = len(alias.tokens)
+        found.append(_Element("match", i, i + size - 1, alias=alias, score=score))
+        for k in range(i, i + size):
+            free[k] = False
+        i += size
+    i = 0
+    while i < len(tokens):
+        marker = _marker_at(tokens, i, free) if free[i] else None
+        if marker is None:
+            if free[i]:
+                found.append(_Element("words", i, i, words=(tokens[i].norm,)))
+            i += 1
+            continue
+        kind, size = marker
+        found.append(_Element(kind, i, i + size - 1, words=tuple(t.norm for t in tokens[i : i + size])))
+        for k in range(i, i + size):
+            free[k] = False
+        i += size
+    return sorted(found, key=lambda e: e.first)
 
 
-def _runs(tokens: Iterable[_Token]) -> Iterator[list[_Token]]:
-    """Consecutive tokens of one list item, grouped."""
-    run: list[_Token] = []
-    for token in tokens:
-        if run and token.item != run[-1].item:
-            yield run
-            run = []
-        run.append(token)
-    if run:
-        yield run
+def _phrases(elements: list[_Element], tokens: list[_Token]) -> list[list[_Element]]:
+    """Elements grouped by list item, and within an item cut at the words that end a scope."""
+    phrases: list[list[_Element]] = []
+    current: list[_Element] = []
+    item = None
+    for element in elements:
+        this_item = tokens[element.first].item
+        if current and (this_item != item or element.kind == "scope_end"):
+            phrases.append(current)
+            current = []
+        item = this_item
+        if element.kind != "scope_end":
+            current.append(element)
+    if current:
+        phrases.append(current)
+    return phrases
+
+
+def _is_filler(word: str) -> bool:
+    return word in _FILLER or len(word) == 1 or word[0].isdigit()
+
+
+def _is_detail(word: str) -> bool:
+    return word in _DETAIL_WORDS or len(word) == 1 or word[0].isdigit()
+
+
+def _is_content(element: _Element) -> bool:
+    return element.kind == "match" or (element.kind == "words" and not _is_filler(element.words[0]))
+
+
+def _negated_positions(phrase: list[_Element]) -> set[int]:
+    """Indices (in the phrase) of the terms and words a negation covers."""
+    negated: set[int] = set()
+    # "no X", "not on X or Y": everything after the negation in its phrase.
+    for i, element in enumerate(phrase):
+        if element.kind == "negation":
+            later = [j for j in range(i + 1, len(phrase)) if _is_content(phrase[j])]
+            if later:
+                negated.update(later)
+                break
+    # "X negative", "pregnant: no": a denial after the last term denies what came before it.
+    content = [j for j, e in enumerate(phrase) if _is_content(e)]
+    for i, element in enumerate(phrase):
+        if element.words in _NEGATES_AFTER and element.kind in ("negation", "negation_after"):
+            before = [j for j in content if j < i]
+            after = [j for j in content if j > i]
+            if before and not after:
+                negated.update(before)
+    return negated
 
 
 def read_text(text: str) -> Reading:
-    """Read a free-text answer: the known terms it names and the words it could not place."""
-    tokens, items = _tokens(text)
-    item_words: dict[int, set[str]] = {}
+    """Read a free-text answer: the known terms it names, how, and the words it could not place."""
+    items = _items(text)
+    tokens = _tokens(text, items)
+    item_words: dict[int, set[str]] = defaultdict(set)
     for token in tokens:
-        item_words.setdefault(token.item, set()).add(token.norm)
+        item_words[token.item].add(token.norm)
+    doubtful_items = {n for n, (start, end) in enumerate(items) if "?" in text[start:end]}
 
     matches: list[Match] = []
-    unplaced: list[list[_Token]] = [[]]
-    i = 0
-    while i < len(tokens):
-        found = _best_alias_at(tokens, i)
-        if found is None:
-            unplaced[-1].append(tokens[i])
-            i += 1
-            continue
-        alias, score = found
-        window = tokens[i : i + len(alias.tokens)]
-        item_start, item_end = items[window[0].item]
-        matches.append(
-            Match(
-                category=alias.category,
-                canonical=alias.canonical,
-                matched_text=text[window[0].start : window[-1].end],
-                fuzzy=score < 1.0,
-                item=text[item_start:item_end].strip(),
-                cues=_cues(item_words[window[0].item]),
+    unplaced: list[Span] = []
+    denied_words = False
+    elements = _elements(tokens)
+    denied_items: set[int] = set()
+    for phrase in _phrases(elements, tokens):
+        negated = _negated_positions(phrase)
+        kinds = {e.kind for e in phrase}
+        item = tokens[phrase[0].first].item
+        cues = {cue for cue, words in _CUE_WORDS.items() if item_words[item] & words}
+        if "past" in kinds:
+            cues.add(Cue.STOPPED)
+        if "hedge" in kinds or item in doubtful_items:
+            cues.add(Cue.HEDGED)
+        run: list[int] = []  # indices of consecutive unplaced words in this phrase
+        for i, element in enumerate(phrase + [_Element("end", 0, 0)]):
+            if element.kind == "words" and not _is_filler(element.words[0]):
+                run.append(i)
+                continue
+            if element.kind == "words":  # filler: may sit inside a run ("St John's wort")
+                if run:
+                    run.append(i)
+                continue
+            while run and _is_filler(phrase[run[-1]].words[0]):
+                run.pop()
+            if run:
+                first, last = tokens[phrase[run[0]].first], tokens[phrase[run[-1]].last]
+                if run[0] in negated:
+                    denied_words = True
+                    denied_items.add(first.item)
+                else:
+                    unplaced.append(Span(text[first.start : last.end], first.start, last.end))
+                run = []
+            if element.kind != "match":
+                continue
+            alias = element.alias
+            assert alias is not None
+            first, last = tokens[element.first], tokens[element.last]
+            item_start, item_end = items[first.item]
+            matches.append(
+                Match(
+                    category=alias.entry.category,
+                    canonical=alias.entry.canonical,
+                    matched_text=text[first.start : last.end],
+                    fuzzy=element.score < 1.0 or alias.misspelt,
+                    item=text[item_start:item_end].strip(),
+                    cues=frozenset(cues | ({Cue.NEGATED} if i in negated else set())),
+                    start=first.start,
+                    end=last.end,
+                    is_class=alias.entry.is_class,
+                    reads_as=alias.entry.reads_as,
+                )
             )
-        )
-        unplaced.append([])
-        i += len(alias.tokens)
 
-    unrecognised = [
-        text[words[0].start : words[-1].end]
-        for group in unplaced
-        for run in _runs(group)
-        if (words := _trimmed(run))
-    ]
-    only_none_words = all(token.norm in _NONE_WORDS for token in tokens)
-    if not matches and not unrecognised and not only_none_words:
-        # Only filler words ("some tablets", "a cream"): that names nothing, so it is not "none".
-        unrecognised = [text.strip()]
+    # A list item that names nothing and is not a way of saying "nothing", how much, how often or how
+    # it reacts ("some tablets", "a cream", "don't know", "?") is not understood as a whole. Item by item, so
+    # that adding words elsewhere never turns it into "understood".
+    placed_items = {tokens[e.first].item for e in elements if e.kind == "match"}
+    placed_items |= {i for i, (start, end) in enumerate(items) for s in unplaced if start <= s.start < end}
+    placed_items |= denied_items
+    for n, (start, end) in enumerate(items):
+        if n in placed_items:
+            continue
+        words = [t.norm for t in tokens if t.item == n]
+        doubtful = n in doubtful_items or any(e.kind == "hedge" and tokens[e.first].item == n for e in elements)
+        if doubtful or (words and not all(w in _NONE_WORDS or _is_detail(w) for w in words)):
+            piece = text[start:end].strip()
+            if piece:
+                at = text.index(piece, start)
+                unplaced.append(Span(piece, at, at + len(piece)))
+    unplaced.sort(key=lambda s: s.start)
     return Reading(
         text=text,
         matches=tuple(matches),
-        unrecognised=tuple(dict.fromkeys(unrecognised)),
-        says_none=not matches and not unrecognised,
+        unplaced=tuple(unplaced),
+        says_none=not matches and not unplaced and not denied_words,
     )
 
 
 def match_terms(text: str) -> list[Match]:
-    """The known terms (medicines, sclerosants, allergens) that a free text names, in order."""
+    """The known terms (medicines, sclerosants, allergens, conditions) a free text names, in order.
+
+    Denied ones ("no DVT") are included with the NEGATED cue; ``read_text(text).found`` leaves them out.
+    """
     return list(read_text(text).matches)
+
+
+def lexicon_problems() -> list[str]:
+    """Names that mean two different things (a test keeps this list empty)."""
+    meaning: dict[tuple[str, ...], tuple[Category, str]] = {}
+    problems = []
+    for entry in ENTRIES:
+        for name in entry.names:
+            key = _words(name)
+            seen = meaning.setdefault(key, (entry.category, entry.canonical))
+            if seen != (entry.category, entry.canonical):
+                problems.append(f"{name!r}: {seen} and {(entry.category, entry.canonical)}")
+    return problems

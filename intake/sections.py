@@ -2,7 +2,7 @@
 
 from clinic import sections
 
-from . import selectors
+from . import eligibility, selectors
 
 
 def _may_see_screening(request, page):
@@ -15,8 +15,18 @@ def _reviews_waiting(request, page):
     return {"reviews_waiting": selectors.review_queue().count()}
 
 
+def _flight_on_visit(request, page):
+    """The desk's visit page: a session booked in the days before the patient's long flight."""
+    visit = page.get("appointment")
+    if visit is None or not request.user.has_perm("intake.view_screening") or not visit.service.needs_screening:
+        return None
+    notice = eligibility.flight_notice(visit.patient, starts_at=visit.start)
+    return {"flight_notice": notice, "staff": True} if notice else None
+
+
 def register() -> None:
     sections.register("staff_nav", "intake/_staff_nav.html", order=20)
     sections.register("patient_home", "intake/_patient_home.html", order=10)
     sections.register("patient_detail", "intake/_patient_status.html", order=10, context=_may_see_screening)
     sections.register("staff_home", "intake/_staff_home.html", order=20, context=_reviews_waiting)
+    sections.register("desk_appointment", "intake/_flight_notice.html", order=10, context=_flight_on_visit)

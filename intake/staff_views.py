@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from clinic.access import get_for_user, staff_required
 
 from . import selectors, services
-from .forms import DecisionForm, readable_answers
+from .forms import DecisionForm, field_label, readable_answers
 from .models import IntakeSettings, Screening, ScreeningStatus
 
 
@@ -39,6 +39,12 @@ def review_queue(request):
 def _render_screening(request, screening: Screening, form: DecisionForm | None = None, status: int = 200):
     result = screening.screening_result
     triggers = {name for flag in result.flags for name in flag.triggers}
+    spans = [span for flag in result.flags for span in flag.spans]
+    contradictions = [
+        {**item, "question_label": field_label(item["question"]), "box_label": field_label(item["field"])}
+        for flag in result.flags if flag.code == "answers.contradiction"
+        for item in flag.details.get("contradictions", [])
+    ]
     previous = screening.previous.screening_result if screening.previous and screening.previous.result else None
     services.answers_viewed(viewer=request.user, screening=screening)
     context = {
@@ -46,7 +52,8 @@ def _render_screening(request, screening: Screening, form: DecisionForm | None =
         "patient": screening.patient,
         "result": result,
         "new_flag_codes": {f.code for f in result.flags_added_since(previous)} if previous else set(),
-        "sections": readable_answers(screening.answers, highlight=triggers),
+        "sections": readable_answers(screening.answers, highlight=triggers, spans=spans),
+        "contradictions": contradictions,
         "decisions": screening.decisions.select_related("clinician"),
         "can_decide": request.user.has_perm("intake.review_screening") and screening.status == ScreeningStatus.SUBMITTED,
         "form": form or DecisionForm(),

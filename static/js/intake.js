@@ -1,6 +1,7 @@
 /* Intake questionnaire: show a follow-up question only when its question is answered a certain way.
    Without JavaScript every follow-up stays visible (worded "If yes: ...") and the server ignores
-   the ones that don't apply. */
+   a date or a choice that doesn't apply. A follow-up box that has words in it stays visible whatever
+   the answer: those words are sent and read, so the patient must be able to see and change them. */
 (function () {
   "use strict";
   var blocks = document.querySelectorAll("[data-show-when]");
@@ -15,12 +16,18 @@
     return values;
   }
 
+  function hasWords(block) {
+    return Array.prototype.some.call(block.querySelectorAll("textarea, input[type=text]"), function (box) {
+      return box.value.trim() !== "";
+    });
+  }
+
   function update() {
     blocks.forEach(function (block) {
       var rule = block.getAttribute("data-show-when").split("=");
       var wanted = rule[1].split(",");
       var show = chosen(rule[0]).some(function (v) { return wanted.indexOf(v) !== -1; });
-      block.hidden = !show;
+      block.hidden = !show && !hasWords(block);
     });
   }
 

@@ -106,6 +106,28 @@ def test_a_follow_up_is_required_only_when_its_question_says_so(alice):
     assert "pregnancy_ended_on" not in Screening.objects.get(status="draft").answers
 
 
+def test_words_typed_in_a_follow_up_box_are_kept_when_its_question_is_answered_no(alice, patient):
+    alice.post("/intake/step/1/", step_data(1))
+    alice.post("/intake/step/2/", step_data(2))
+    response = alice.post("/intake/step/3/", step_data(3, clotting_disorder="no",
+                                                       clotting_disorder_details="factor V Leiden"))
+    assert response.status_code == 302
+    assert Screening.objects.get(status="draft").answers["clotting_disorder_details"] == "factor V Leiden"
+    page = alice.get("/intake/step/3/").text
+    assert 'value="factor V Leiden"' in page  # shown again, where the patient can see and change it
+
+
+def test_the_last_question_is_anything_else_and_what_is_written_there_is_read(alice, patient):
+    fill_in_questionnaire(alice, anything_else="I'm on Xarelto since my DVT")
+    assert "Is there anything else we should know?" in alice.get("/intake/step/7/").text
+    send(alice, "Alice Walker")
+    screening = Screening.objects.get(patient=patient)
+    assert screening.answers["anything_else"] == "I'm on Xarelto since my DVT"
+    assert screening.outcome == "not_eligible"
+    assert {"clots.history", "medications.anticoagulant", "answers.contradiction"} <= {
+        f["code"] for f in screening.result["flags"]}
+
+
 def test_a_date_in_the_future_is_refused_at_the_field(alice):
     alice.post("/intake/step/1/", step_data(1))
     tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
@@ -151,7 +173,7 @@ def test_a_clear_questionnaire_is_stored_with_its_result_and_cleared(alice, pati
     screening = Screening.objects.get(patient=patient)
     assert screening.status == ScreeningStatus.SUBMITTED
     assert screening.outcome == "cleared"
-    assert screening.result["ruleset_version"] == screening.ruleset_version == "2026.11.1"
+    assert screening.result["ruleset_version"] == screening.ruleset_version == "2026.12.1"
     assert (screening.expires_at - screening.submitted_at).days == 180
     page = alice.get("/intake/result/")
     assert "You're cleared for treatment" in page.text

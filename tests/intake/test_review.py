@@ -236,3 +236,54 @@ def test_a_superseded_screening_cannot_be_decided(client, clinician, flagged):
     response = decide(client, flagged, decision="clear", note="ok")
     assert response.status_code == 400
     assert "replaced by a newer one" in response.text
+
+
+# --- Every word read, shown where it stands (issue 13.5) ------------------------------------------
+
+
+def test_the_clinician_sees_the_patients_words_exactly_with_the_words_behind_flags_marked(client, clinician, patient):
+    typed = "Eliquis 5mg twice daily <script>alert(1)</script>\nand latex"
+    screening = ScreeningFactory(patient=patient, answers=answers_with(blood_thinners="no", allergies=typed))
+    client.force_login(clinician)
+
+    page = client.get(f"/intake/screenings/{screening.pk}/").content.decode()
+
+    assert screening.outcome == "review"
+    assert '<mark class="hl hl-found" title="apixaban · anticoagulant">Eliquis' in page
+    assert '<mark class="hl hl-found" title="latex · allergen">latex' in page
+    assert "<script>alert(1)</script>" not in page
+    answer = page[page.index('id="answer-allergies"'):]
+    answer = answer[:answer.index("</dd>")]
+    assert "5mg twice daily &lt;" in answer and "(1)&lt;/" in answer  # the text is kept, escaped
+    assert '<mark class="hl hl-unplaced" title="not recognised">script&gt;alert' in answer
+    assert 'class="typed-answer"' in page
+
+
+def test_the_clinician_sees_the_contradiction_explained_in_a_table(client, clinician, patient):
+    screening = ScreeningFactory(patient=patient, answers=answers_with(blood_thinners="no",
+                                                                       allergies="Eliquis 5mg twice daily"))
+    client.force_login(clinician)
+
+    page = " ".join(client.get(f"/intake/screenings/{screening.pk}/").content.decode().split())
+
+    assert "Answers disagree, the more cautious reading is used" in page
+    assert '<a href="#answer-blood_thinners">Do you take a blood thinner?</a>' in page
+    assert "“Eliquis” <span class=\"text-body-secondary\">in <a href=\"#answer-allergies\">Are you allergic to anything?</a>" in page
+    assert 'id="answer-allergies" data-flagged="true"' in page and 'id="answer-blood_thinners" data-flagged="true"' in page
+
+
+def test_a_screening_stored_by_the_old_rules_is_shown_and_used_as_it_was_decided(client, clinician, patient):
+    from tests.intake.test_reading import STORED_2026_11_1
+
+    sign_consent(patient)
+    old = ScreeningFactory(patient=patient, answers=answers_with(allergies="Eliquis 5mg twice daily"),
+                           result=STORED_2026_11_1, outcome="cleared", ruleset_version="2026.11.1")
+    client.force_login(clinician)
+
+    page = client.get(f"/intake/screenings/{old.pk}/").content.decode()
+
+    old.refresh_from_db()
+    assert (old.outcome, old.ruleset_version, old.result) == ("cleared", "2026.11.1", STORED_2026_11_1)
+    assert "rules 2026.11.1" in page and "Other allergies, not to a sclerosant" in page
+    assert '<mark class="hl hl-found" title=' not in page  # no spans were stored then: nothing to mark
+    assert booking_clearance(patient, needs_screening=True, starts_at=timezone.now() + timedelta(days=30)).allowed

@@ -123,6 +123,11 @@ RULE_CASES = [
     # (code, severity, changes, expected triggers)
     ("answers.missing", R, {"smoker": None}, {"smoker": None}),
     ("answers.implausible", R, {"height_cm": 20}, {"height_cm": 20.0}),
+    (
+        "answers.contradiction", R, {"clot_history": "no", "anything_else": "DVT in 2015"},
+        {"clot_history": "no", "anything_else": "DVT in 2015"},
+    ),
+    ("text.unrecognised", R, {"anything_else": "needle phobia"}, {"anything_else": "needle phobia"}),
     ("age.under_minimum", NE, {"date_of_birth": "2010-01-01"}, {"date_of_birth": "2010-01-01"}),
     ("pregnancy.current", NE, {"pregnant": "yes"}, {"pregnant": "yes"}),
     ("pregnancy.unsure", R, {"pregnant": "unsure"}, {"pregnant": "unsure"}),
@@ -169,6 +174,7 @@ RULE_CASES = [
         {"allergies": "sclerotherapy injections"},
     ),
     ("allergies.other", AD, {"allergies": "latex"}, {"allergies": "latex"}),
+    ("allergies.medicine_unclear", R, {"allergies": "Xarelto"}, {"allergies": "Xarelto"}),
     ("allergies.unrecognised", R, {"allergies": "chrysanthemums"}, {"allergies": "chrysanthemums"}),
     (
         "sclerotherapy.serious_reaction", R,
@@ -627,7 +633,7 @@ def test_a_list_of_medicines_is_matched_in_order():
     matches = match_terms("Eliquis 5mg twice a day, ibuprofen; vitamin D3 and the pill")
 
     assert [m.canonical for m in matches] == [
-        "apixaban", "ibuprofen", "vitamin", "oral contraceptive",
+        "apixaban", "ibuprofen", "vitamins and minerals", "oral contraceptive",
     ]
 
 
@@ -671,7 +677,7 @@ def test_read_text_reports_unplaced_words_and_none_statements():
 
 
 def test_an_anticoagulant_named_by_brand_is_not_eligible_by_default():
-    result = run(medications="Eliquis 5mg twice a day")
+    result = run(blood_thinners="yes", medications="Eliquis 5mg twice a day")
 
     flag = only_flag(result)
     assert result.outcome is Outcome.NOT_ELIGIBLE
@@ -683,7 +689,7 @@ def test_an_anticoagulant_named_by_brand_is_not_eligible_by_default():
 def test_a_clinic_may_send_anticoagulants_to_review_instead():
     config = ScreeningConfig(anticoagulants_severity="review")
 
-    result = run(config=config, medications="XARELTO 20mg")
+    result = run(config=config, blood_thinners="yes", medications="XARELTO 20mg")
 
     assert result.outcome is Outcome.REVIEW
     assert only_flag(result).severity is Severity.REVIEW
@@ -692,7 +698,16 @@ def test_a_clinic_may_send_anticoagulants_to_review_instead():
 
 def test_saying_yes_to_blood_thinners_without_naming_one_is_reviewed():
     assert run(blood_thinners="yes").codes == ("medications.blood_thinner_unspecified",)
-    assert run(medications="a blood thinner").codes == ("medications.blood_thinner_unspecified",)
+    assert run(blood_thinners="unsure", medications="a blood thinner").codes == (
+        "medications.blood_thinner_unspecified",
+    )
+
+
+def test_writing_blood_thinner_after_ticking_no_is_reviewed_and_the_contradiction_named():
+    result = run(blood_thinners="no", medications="a blood thinner")
+
+    assert result.codes == ("medications.blood_thinner_unspecified", "answers.contradiction")
+    assert "'blood thinner' answered no" in result.flag("answers.contradiction").staff_reason
 
 
 def test_a_named_blood_thinner_speaks_for_itself():
@@ -702,7 +717,10 @@ def test_a_named_blood_thinner_speaks_for_itself():
 
 
 def test_a_no_to_blood_thinners_does_not_hide_one_named_in_the_medicines():
-    assert run(blood_thinners="no", medications="coumadin").outcome is Outcome.NOT_ELIGIBLE
+    result = run(blood_thinners="no", medications="coumadin")
+
+    assert result.outcome is Outcome.NOT_ELIGIBLE
+    assert result.codes == ("medications.anticoagulant", "answers.contradiction")
 
 
 @pytest.mark.parametrize("text", ["aspirin", "baby aspirin", "aspirin 75mg every morning", "ASA 81"])
@@ -737,10 +755,13 @@ def test_a_stopped_or_negated_blood_thinner_goes_to_review_not_to_a_verdict():
     assert result.outcome is Outcome.REVIEW
 
 
-def test_a_sclerosant_or_an_allergen_in_the_medicines_list_is_not_taken_as_a_medicine():
-    flag = run(medications="Asclera, peanuts").flag("medications.unrecognised")
+def test_a_sclerosant_or_an_allergen_in_the_medicines_list_counts_as_the_allergy_it_names():
+    result = run(medications="Asclera, peanuts")
 
-    assert flag.details["unrecognised"] == ["Asclera", "peanuts"]
+    assert result.codes == ("allergies.polidocanol", "answers.contradiction", "allergies.other")
+    assert "'vein injections before' answered no" in result.flag("answers.contradiction").staff_reason
+    assert result.flag("allergies.polidocanol").details["sclerosant"] == "polidocanol"
+    assert "in your answer about medicines" in result.flag("allergies.polidocanol").patient_message
 
 
 # --- Allergies -----------------------------------------------------------------------------------
@@ -836,10 +857,10 @@ def test_bmi_comes_from_height_and_weight_when_both_are_given():
 def test_a_screening_carries_the_ruleset_version_and_the_day_it_was_done():
     result = run()
 
-    assert RULESET_VERSION == "2026.11.1"
+    assert RULESET_VERSION == "2026.12.1"
     assert result.ruleset_version == RULESET_VERSION
     assert result.screened_on == TODAY
-    assert result.to_dict()["ruleset_version"] == "2026.11.1"
+    assert result.to_dict()["ruleset_version"] == "2026.12.1"
 
 
 def test_a_result_round_trips_through_json_with_every_flag_intact():
@@ -863,15 +884,16 @@ def test_a_later_change_to_the_rules_never_rewrites_a_stored_screening(monkeypat
         if rule.key == "pregnancy.current" else rule
         for rule in RULES
     ]
-    monkeypatch.setattr(rules, "RULES", tuple(softer))
-    monkeypatch.setattr(rules, "RULESET_VERSION", "2027.1.1")
+    monkeypatch.setattr(rules.catalogue, "RULES", tuple(softer))
+    monkeypatch.setattr(rules.catalogue, "RULESET_VERSION", "2027.1.1")
 
     restored = ScreeningResult.from_dict(stored)
     rerun = screen(answers(pregnant="yes"), today=TODAY)
 
     assert rerun.outcome is Outcome.REVIEW  # the new rules are really in force...
+    assert rerun.ruleset_version == "2027.1.1"
     assert restored.outcome is Outcome.NOT_ELIGIBLE  # ...yet history is as it was decided
-    assert restored.ruleset_version == "2026.11.1"
+    assert restored.ruleset_version == "2026.12.1"
     assert restored.flags[0].severity is Severity.NOT_ELIGIBLE
     assert restored.flags[0].patient_message != "Changed wording."
 
@@ -942,8 +964,9 @@ def test_any_change_reruns_every_rule_on_the_updated_answers(change, code, outco
 
 
 def test_new_medicines_are_added_to_the_old_ones_not_swapped_for_them():
-    merged = apply_changes(answers(medications="Plavix"), changes(new_medications="ibuprofen"))
-    result = reconfirm(changes(new_medications="ibuprofen"), answers(medications="Plavix"), today=TODAY)
+    before = answers(medications="Plavix", blood_thinners="yes")
+    merged = apply_changes(before, changes(new_medications="ibuprofen"))
+    result = reconfirm(changes(new_medications="ibuprofen"), before, today=TODAY)
 
     assert merged.medications == "Plavix; ibuprofen"
     assert set(result.codes) == {"medications.antiplatelet", "medications.pause_before_session"}

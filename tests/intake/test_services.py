@@ -48,14 +48,14 @@ def test_a_stored_screening_keeps_its_flags_and_outcome_after_the_rules_change(p
     screening = submit(patient, pregnant="yes")
     softer = tuple(replace(r, severity=rules.Severity.ADVICE, patient="Changed.") if r.key == "pregnancy.current"
                    else r for r in rules.RULES)
-    monkeypatch.setattr(rules, "RULES", softer)
+    monkeypatch.setattr(rules.catalogue, "RULES", softer)
     assert rules.screen(rules.Answers.from_dict(answers_with(pregnant="yes")), today=timezone.localdate()).cleared
 
     stored = Screening.objects.get(pk=screening.pk)
     assert stored.outcome == "not_eligible"
     assert stored.screening_result.flag("pregnancy.current").severity is rules.Severity.NOT_ELIGIBLE
     assert stored.screening_result.flag("pregnancy.current").patient_message != "Changed."
-    assert stored.ruleset_version == "2026.11.1"
+    assert stored.ruleset_version == rules.RULESET_VERSION
     assert booking_clearance(patient, needs_screening=True, starts_at=timezone.now() + timedelta(days=10)).code == "not_eligible"
 
 
@@ -193,7 +193,7 @@ def test_a_reconfirmation_satisfies_the_seven_day_check_before_a_session(patient
     assert booking_clearance(patient, needs_screening=True, starts_at=starts).code == "reconfirm_needed"
     services.reconfirmation_submit(patient=patient, changes=NOTHING_CHANGED)
     assert booking_clearance(patient, needs_screening=True, starts_at=starts).code == "cleared"
-    assert Reconfirmation.objects.get(patient=patient).answers == NOTHING_CHANGED
+    assert Reconfirmation.objects.get(patient=patient).answers == {**NOTHING_CHANGED, "other_changes": None}
     assert AuditEvent.objects.filter(action="intake.reconfirmation.submitted", patient=patient).exists()
 
 
