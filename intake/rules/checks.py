@@ -45,6 +45,7 @@ from .text import (
     labels,
     spans,
     where,
+    written_as_taken,
 )
 
 C = Category
@@ -338,13 +339,14 @@ def any_unsure(*names: str) -> Check:
 
 
 # --- Medicines -------------------------------------------------------------------------------------
-# A medicine named in any box but the allergy box is read as a medicine taken. One written with
+# A medicine named in any box but the allergy box is read as a medicine taken; in the allergy box,
+# only one written with its dose or how often (see text.Words.taken). One written with
 # "stopped / no longer / maybe", or a named one denied ("not on warfarin"), is not taken as current
 # use either way: it goes to review as unclear.
 
 
 def _medicines(ctx: Context, *categories: Category) -> list[Found]:
-    return [f for f in ctx.words.found(*categories, exclude=[ALLERGY_FIELD]) if f.current]
+    return ctx.words.taken(*categories)
 
 
 def _is_occasional_aspirin(f: Found) -> bool:
@@ -391,7 +393,9 @@ def pause_before_session(ctx: Context) -> Hit | None:
         if Cue.LOCAL not in f.match.cues and _is_short_steroid_course(f)
     ]
     aspirin = [f for f in _medicines(ctx, C.ASPIRIN) if _is_occasional_aspirin(f)]
-    pausable = ctx.words.found(C.NSAID, C.ANTIBIOTIC, exclude=[ALLERGY_FIELD])
+    pausable = [
+        f for f in ctx.words.found(C.NSAID, C.ANTIBIOTIC) if f.field != ALLERGY_FIELD or written_as_taken(f)
+    ]
     return _hit_on(ctx, pausable + aspirin + steroids)
 
 

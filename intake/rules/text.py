@@ -5,7 +5,9 @@ wrong box all the time. So every free-text answer (``schema.TEXT_FIELDS``) is re
 lexicon, and:
 
 - a medicine named in any box counts as a medicine taken (it is read as if written under
-  "medicines"), except in the allergy box, where a medicine's name first means an allergy to it;
+  "medicines"); in the allergy box a bare name first means an allergy to it, but one written with
+  its dose or how often it is taken ("Eliquis 5mg twice daily") is a medicine taken, in the wrong
+  box; either way a medicine there that would hold treatment goes to a clinician;
 - a sclerosant named anywhere counts as an allergy to it (the cautious reading);
 - a condition written anywhere counts as an answer to its own question ("DVT" answers "ever had a
   blood clot?" with yes), added to whatever the tick box said;
@@ -19,6 +21,7 @@ for the answers.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -100,6 +103,15 @@ class Found:
                 "kind": "found", "label": f"{m.canonical} · {m.category.value.replace('_', ' ')}"}
 
 
+# A strength with its unit: "5mg", "2.5 mg", "20 MG", "5000 units".
+_DOSE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|ug|g|ml|iu|units?)\b", re.IGNORECASE)
+
+
+def written_as_taken(found: Found) -> bool:
+    """Named with how much or how often it is taken ("Eliquis 5mg twice daily", "warfarin 3 mg")."""
+    return Cue.REGULAR in found.match.cues or bool(_DOSE.search(found.match.item))
+
+
 def spans(found: Iterable[Found]) -> list[dict[str, Any]]:
     return [f.span() for f in found]
 
@@ -155,6 +167,14 @@ class Words:
               exclude: Iterable[str] = ()) -> list[Found]:
         """Matches that are not denied ("no DVT" is not a finding)."""
         return [f for f in self.all(*categories, fields=fields, exclude=exclude) if not f.match.negated]
+
+    def taken(self, *categories: Category) -> list[Found]:
+        """Medicines taken now, in whichever box they were written: any current mention outside
+        the allergy box, and in the allergy box one written with its dose or how often."""
+        return [
+            f for f in self.found(*categories)
+            if f.current and (f.field != ALLERGY_FIELD or written_as_taken(f))
+        ]
 
     def unplaced(self, field: str) -> list[dict[str, Any]]:
         """Words in this box the reader could not place, as spans (words at home elsewhere too)."""

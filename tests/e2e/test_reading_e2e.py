@@ -1,5 +1,5 @@
 """Issue 13 in a real browser: a patient ticks "no" to blood thinners and writes "Eliquis 5mg twice
-daily" in the allergy box on her phone; she is held for review, not cleared; a clinician on a desktop
+daily" in the allergy box on her phone; it counts as a blood thinner taken, so she is not cleared; a clinician on a desktop
 sees the word marked where it stands and the contradiction explained."""
 
 import re
@@ -26,7 +26,7 @@ def next_step(page, heading):
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
-def test_eliquis_in_the_allergy_box_is_held_for_review_and_the_clinician_sees_why(phone, browser, live_site):
+def test_eliquis_in_the_allergy_box_is_not_cleared_and_the_clinician_sees_why(phone, browser, live_site):
     ClinicFactory()
     PatientFactory(first_name="Alice", last_name="Walker", user__email="alice@example.org")
     make_staff(Role.CLINICIAN, email="dr.patel@example.org", first_name="Priya", last_name="Patel")
@@ -63,11 +63,11 @@ def test_eliquis_in_the_allergy_box_is_held_for_review_and_the_clinician_sees_wh
     phone.get_by_label("Type your full name to sign").fill("Alice Walker")
     phone.get_by_role("button", name="Sign and send my answers").click()
 
-    expect(phone.get_by_role("heading", name="A clinician will look at your answers")).to_be_visible()
+    expect(phone.get_by_role("heading", name="This treatment isn't right for you here")).to_be_visible()
     expect(phone.get_by_text("We couldn't tell whether you're allergic to it or take it")).to_be_visible()
     expect(phone.get_by_text("you answered No about taking a blood thinner")).to_be_visible()
-    screenshot(phone, "reading-result-review-phone")
-    assert Screening.objects.get().outcome == "review"
+    screenshot(phone, "reading-result-phone")
+    assert Screening.objects.get().outcome == "not_eligible"
     log_out(phone)
 
     desk = browser.new_context(base_url=live_site.url, **DESKTOP).new_page()

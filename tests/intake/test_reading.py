@@ -107,8 +107,27 @@ def test_a_clot_written_among_the_new_medicines_counts():
 # --- Tick box against words: the more cautious reading, and the clinician is told ----------------
 
 
-def test_eliquis_in_the_allergy_box_after_no_to_blood_thinners_is_held_for_review_not_cleared():
+def test_eliquis_with_its_dose_in_the_allergy_box_counts_as_taken_as_if_written_under_medicines():
     result = run(blood_thinners="no", allergies="Eliquis 5mg twice daily")
+    as_medicine = run(blood_thinners="no", medications="Eliquis 5mg twice daily")
+
+    assert result.outcome is Outcome.NOT_ELIGIBLE is as_medicine.outcome
+    assert set(result.codes) == {"medications.anticoagulant", "allergies.medicine_unclear", "answers.contradiction"}
+    assert "medications.anticoagulant" in as_medicine.codes
+    contradiction = result.flag("answers.contradiction")
+    assert contradiction.details["contradictions"] == [{
+        "question": "blood_thinners", "answer": "no", "field": "allergies", "words": ["Eliquis"],
+        "read_as": "apixaban (anticoagulant)",
+    }]
+
+
+@pytest.mark.parametrize("text", ["Xarelto 20mg", "warfarin 3 mg", "apixaban 2.5 MG", "Lovenox 40 mg daily"])
+def test_a_blood_thinner_written_with_its_dose_in_the_allergy_box_is_a_medicine_taken(text):
+    assert "medications.anticoagulant" in run(allergies=text).codes
+
+
+def test_a_bare_medicine_name_in_the_allergy_box_after_no_to_blood_thinners_is_held_for_review_not_cleared():
+    result = run(blood_thinners="no", allergies="Eliquis")
 
     assert result.outcome is Outcome.REVIEW
     assert set(result.codes) == {"allergies.medicine_unclear", "answers.contradiction"}
@@ -356,4 +375,4 @@ def test_a_result_stored_by_the_old_ruleset_loads_exactly_as_it_was_decided():
     assert restored.outcome is Outcome.CLEARED  # as decided then, though today's rules would hold it
     assert restored.ruleset_version == "2026.11.1" != rules.RULESET_VERSION
     assert restored.flags[0].spans == []
-    assert run(blood_thinners="no", allergies="Eliquis 5mg twice daily").outcome is Outcome.REVIEW
+    assert run(blood_thinners="no", allergies="Eliquis 5mg twice daily").outcome is Outcome.NOT_ELIGIBLE

@@ -248,7 +248,7 @@ def test_the_clinician_sees_the_patients_words_exactly_with_the_words_behind_fla
 
     page = client.get(f"/intake/screenings/{screening.pk}/").content.decode()
 
-    assert screening.outcome == "review"
+    assert screening.outcome == "not_eligible"  # a blood thinner written with its dose, in the wrong box
     assert '<mark class="hl hl-found" title="apixaban · anticoagulant">Eliquis' in page
     assert '<mark class="hl hl-found" title="latex · allergen">latex' in page
     assert "<script>alert(1)</script>" not in page
