@@ -6,7 +6,9 @@ from django.db import transaction
 
 from clinic import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: a plain transactional test leaves the flushed tables re-filled by post_migrate,
+# and the next test that restores the snapshot (the browser tests) would then collide with them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
