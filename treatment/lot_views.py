@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from clinic.access import staff_required
 
@@ -50,6 +51,7 @@ def lots(request):
 
 
 @never_cache
+@require_safe
 @staff_required("treatment.recall_lot")
 def recall(request):
     form = RecallForm(request.GET or None)

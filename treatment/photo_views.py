@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from clinic.access import get_for_user, get_patient_for_user, staff_required
 
@@ -74,6 +74,7 @@ def photo_consent(request, patient_pk):
 
 
 @never_cache
+@require_safe
 @login_required
 def photo_file(request, pk):
     """The image itself: staff with the permission, or the patient it shows (404 for anyone
@@ -90,6 +91,7 @@ def photo_file(request, pk):
 
 
 @never_cache
+@require_safe
 @staff_required("treatment.view_photo")
 def photo_compare(request, patient_pk):
     patient = get_patient_for_user(request.user, patient_pk)

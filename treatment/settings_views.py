@@ -4,6 +4,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from clinic.access import staff_required
 
@@ -29,6 +30,7 @@ def treatment_settings(request):
                   status=400 if form.is_bound and form.errors else 200)
 
 
+@require_safe
 @staff_required("treatment.view_doselimit")
 def dose_limits(request):
     return render(request, "treatment/dose_limits.html", {

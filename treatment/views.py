@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from booking import services as booking_services
 from booking.models import Appointment, ServiceKind
@@ -142,6 +142,7 @@ def not_treated(request, appointment_pk):
 
 
 @never_cache
+@require_safe
 @staff_required("treatment.view_treatmentrecord")
 def record_detail(request, pk):
     record = _record(request, pk, "treatment.view_treatmentrecord")
