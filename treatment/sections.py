@@ -6,7 +6,7 @@ from django.utils import timezone
 from booking.models import ServiceKind
 from clinic import sections
 
-from . import selectors
+from . import selectors, services
 
 
 def _chart(request, page):
@@ -34,6 +34,8 @@ def _visit(request, page):
     if not (may_read or user.has_perm("treatment.view_record_status")):
         return None
     record = selectors.current_record(appointment)
+    if record is not None and may_read:
+        services.record_viewed(viewer=user, record=record)  # the visit page shows its product and volume
     return {
         "record": record,
         "may_read_records": may_read,

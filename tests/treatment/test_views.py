@@ -234,11 +234,13 @@ def test_the_visit_page_shows_the_record_to_each_role(client, doctor, front_desk
     url = reverse("booking:desk_appointment", args=[visit.pk])
     client.force_login(doctor)
     assert "Record treatment" in client.get(url).content.decode()
-    services.record_save(appointment=visit, data=entry("2.0", "1.5"), by=doctor, sign=True)
+    record = services.record_save(appointment=visit, data=entry("2.0", "1.5"), by=doctor, sign=True)
     assert "3.5 mL" in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(action="treatment.record.viewed", actor=doctor, object_id=str(record.pk)).exists()
     client.force_login(front_desk)
     html = client.get(url).content.decode()
     assert "Signed" in html and "Record treatment" not in html and "3.5 mL" not in html and "Polidocanol" not in html
+    assert not AuditEvent.objects.filter(action="treatment.record.viewed", actor=front_desk).exists()
 
 
 # --- lots and recalls -----------------------------------------------------------------------
