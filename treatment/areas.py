@@ -42,7 +42,3 @@ def label(code: str) -> str:
     area = BY_CODE.get(code)
     return area.label if area else code
 
-
-def legs(codes) -> set[str]:
-    """The sides (left/right) among the given area codes."""
-    return {BY_CODE[c].side for c in codes if c in BY_CODE}

@@ -15,7 +15,7 @@ SQLite and on PostgreSQL, so they hold for every writer (the services, the admin
   a new row, which must amend a signed version of the same visit.
 - Clinical notes are append-only: no update, no delete.
 
-Every refusal names its rule (the codes in ``MESSAGES``); the services turn them into plain words.
+Every refusal names its rule (``REFUSALS``); the services turn them into plain words.
 SQLite compares its REAL numbers rounded (2 decimals for volumes, 3 for mg), so 0.1 + 0.2 mL
 equals 0.3 mL as it does in Python's Decimal and in PostgreSQL's numeric.
 
@@ -33,19 +33,19 @@ APPOINTMENT = "booking_appointment"
 MG_PER_KG_CODE = "polidocanol-mg-per-kg-day"
 DEFAULT_MG_PER_KG = "2"  # Aethoxysklerol's label, used only if the table row is missing
 
-# Refusal code -> what the service tells the clinician (untranslated here: no Django in this file).
-MESSAGES = {
-    "treatment_record_signed": "This record is signed and can no longer be changed. Amend it instead.",
-    "treatment_total_is_sum_of_areas": "The total volume must be the sum of the areas' volumes.",
-    "treatment_limit_above_clinic_setting": "The volume limit cannot be above the clinic's maximum per session.",
-    "treatment_polidocanol_daily_dose": "This would exceed the polidocanol allowed today for the patient's weight.",
-    "treatment_lot_expired": "This lot is expired on the day of the session.",
-    "treatment_lot_other_product": "This lot is of another sclerosant or concentration.",
-    "treatment_lot_in_signed_record": "This lot is named in a signed record and cannot be changed.",
-    "treatment_amend_signed_version": "Only the signed version of the same visit can be amended.",
-    "treatment_note_append_only": "Clinical notes cannot be changed or deleted; add a correcting note.",
-    "record_total_within_limit": "The total volume is above the maximum per session.",
-}
+# Every refusal the guards raise, by the name they raise it with (the services word each one).
+REFUSALS = (
+    "treatment_record_signed",
+    "treatment_total_is_sum_of_areas",
+    "treatment_limit_above_clinic_setting",
+    "treatment_polidocanol_daily_dose",
+    "treatment_lot_expired",
+    "treatment_lot_other_product",
+    "treatment_lot_in_signed_record",
+    "treatment_amend_signed_version",
+    "treatment_note_append_only",
+    "record_total_within_limit",  # the check constraint on the model
+)
 
 # --- shared SQL fragments (the same text runs on both databases) ------------------------------
 
@@ -272,4 +272,4 @@ def uninstall(connection) -> None:
 def refusal(exc: Exception) -> str | None:
     """The guard or constraint behind a database error, if it is one of ours."""
     text = str(exc)
-    return next((code for code in MESSAGES if code in text), None)
+    return next((code for code in REFUSALS if code in text), None)

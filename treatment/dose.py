@@ -72,6 +72,14 @@ class Severity(StrEnum):
     WARN = "warn"
 
 
+# What each warning a clinician may confirm is about, for the record page.
+WARNING_LABELS = {
+    "allergy.unspecified": gettext_noop("allergy to an unnamed vein treatment checked"),
+    "allergy.unrecognised": gettext_noop("unreadable allergy answer checked"),
+    "concentration.unusual.spider": gettext_noop("unusual concentration for spider veins"),
+    "concentration.unusual.reticular": gettext_noop("unusual concentration for reticular veins"),
+}
+
 # Allergy codes intake's selector reports (intake.selectors.sclerosant_allergies).
 ALLERGY_UNSPECIFIED = "unspecified"
 ALLERGY_UNRECOGNISED = "unrecognised"

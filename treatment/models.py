@@ -171,8 +171,9 @@ NOT_TREATED_REASONS = [
 
 class RecordQuerySet(models.QuerySet):
     def current(self):
-        """The latest version of each record: those no amendment replaced."""
-        return self.filter(amended_by__isnull=True)
+        """The latest version of each record: those no amendment replaced. (NOT EXISTS rather
+        than an outer join, so the rows can be locked with SELECT ... FOR UPDATE.)"""
+        return self.filter(~models.Exists(TreatmentRecord.objects.filter(amends=models.OuterRef("pk"))))
 
 
 class TreatmentRecord(models.Model):
@@ -301,6 +302,10 @@ class TreatmentRecord(models.Model):
     def reaction_labels(self) -> list[str]:
         names = dict(Reaction.choices)
         return [str(names.get(code, code)) for code in self.reactions]
+
+    @property
+    def warning_labels(self) -> list[str]:
+        return [str(_(dose.WARNING_LABELS.get(code, code))) for code in self.warnings_confirmed]
 
     @property
     def has_reactions(self) -> bool:

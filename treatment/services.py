@@ -160,12 +160,6 @@ def _plan(appointment: Appointment, data: RecordInput, *, day: date, lot: Lot | 
     )
 
 
-def dose_findings(*, appointment: Appointment, data: RecordInput) -> list[dose.Finding]:
-    """What the dose rules say about this input, without writing anything (the form's preview)."""
-    day = selectors.session_day(appointment)
-    return dose.check(_plan(appointment, data, day=day, lot=None), [r.as_rule() for r in selectors.dose_limits()])
-
-
 def _check_dose(appointment: Appointment, data: RecordInput, *, day: date, lot: Lot | None) -> list[str]:
     """Raises on a block or an unconfirmed warning; returns the confirmed warnings' codes."""
     findings = dose.check(_plan(appointment, data, day=day, lot=lot), [r.as_rule() for r in selectors.dose_limits()])

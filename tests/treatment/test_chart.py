@@ -2,7 +2,6 @@
 query budget however long the history."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse

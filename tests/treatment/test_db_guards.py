@@ -221,3 +221,9 @@ def test_without_the_triggers_the_volume_test_fails(raw, guards_off):
     with refused("record_total_within_limit"):
         for n, area in enumerate(["left_front_calf", "right_front_calf", "left_back_calf"]):
             add(record, area, "4.0")
+
+
+def test_every_refusal_of_the_database_has_words_for_the_clinician():
+    from treatment.services import _guard_messages
+
+    assert set(_guard_messages()) == set(db_guards.REFUSALS)

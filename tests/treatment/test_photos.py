@@ -10,7 +10,6 @@ from django.urls import reverse
 from PIL import Image
 
 from clinic.models import AuditEvent
-from tests.factories import PatientFactory
 from treatment import photos, services
 from treatment.models import Photo
 from treatment.services import TreatmentError
