@@ -243,6 +243,8 @@ def _sign(record: TreatmentRecord, *, by, now: datetime) -> None:
     _require(by, "treatment.sign_treatmentrecord")
     record.signed_at, record.signed_by = now, by
     record.save(update_fields=["signed_at", "signed_by"])
+    audit.record(actor=by, action="treatment.record.signed", patient=record.appointment.patient, obj=record,
+                 details={"appointment": record.appointment_id, "version": record.version})
 
 
 @_guarded
@@ -281,8 +283,6 @@ def record_save(*, appointment: Appointment, data: RecordInput, by, sign: bool =
                  details={"appointment": appointment.pk, "outcome": record.outcome, "warnings_confirmed": confirmed})
     if sign:
         _sign(record, by=by, now=now)
-        audit.record(actor=by, action="treatment.record.signed", patient=appointment.patient, obj=record,
-                     details={"appointment": appointment.pk, "version": record.version})
     return record
 
 
@@ -294,6 +294,7 @@ def record_sign(*, record: TreatmentRecord, by, now: datetime | None = None) -> 
     _require(by, "treatment.sign_treatmentrecord")
     appointment = _lock_visit(record.appointment)
     record = TreatmentRecord.objects.select_for_update().get(pk=record.pk)
+    record.appointment = appointment
     if record.is_signed:
         raise TreatmentError(_("This record is already signed."), code="signed")
     if record.is_treated:
@@ -301,8 +302,6 @@ def record_sign(*, record: TreatmentRecord, by, now: datetime | None = None) -> 
         data = input_from(record)
         _check_dose(appointment, data, day=record.session_day, lot=record.lot)
     _sign(record, by=by, now=now)
-    audit.record(actor=by, action="treatment.record.signed", patient=appointment.patient, obj=record,
-                 details={"appointment": appointment.pk, "version": record.version})
     return record
 
 

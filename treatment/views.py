@@ -46,17 +46,17 @@ def finding_text(finding: dose.Finding) -> str:
 def _show_refusal(form, exc: TreatmentError) -> None:
     """Each finding next to its field; warnings become the boxes to tick."""
     form.set_warnings(exc.findings)
-    form.add_error(None, exc.message)  # at the top, where the eye is after saving
-    for finding in exc.findings:
-        if not finding.is_block:
-            continue
-        message = finding_text(finding)
+    blocks = [f for f in exc.findings if f.is_block]
+    # At the top, where the eye is after saving: what is wrong, in one line each...
+    form.add_error(None, exc.message)
+    for finding in blocks:
+        form.add_error(None, finding_text(finding))
+    # ...and again next to the field to change.
+    for finding in blocks:
         if finding.field == "areas":
-            form.area_errors.append(message)
+            form.area_errors.append(finding_text(finding))
         elif finding.field in form.fields:
-            form.add_error(finding.field, message)
-        else:
-            form.add_error(None, message)
+            form.add_error(finding.field, finding_text(finding))
 
 
 def _form_context(visit: Appointment, form, **extra) -> dict:
