@@ -6,8 +6,8 @@ from django.db import transaction
 
 from clinic import outbox
 
-# serialized_rollback: a plain transactional test leaves the flushed tables re-filled by post_migrate,
-# and the next test that restores the snapshot (the browser tests) would then collide with them.
+# serialized_rollback: the flush after each test must not re-run post_migrate, or the next
+# serialized test (the browser tests) finds content types already there and cannot restore.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
