@@ -1,11 +1,9 @@
 """Aftercare's parts of the clinic app's pages (see clinic/sections.py)."""
 
-from django.db.models import Count, Q
-
 from clinic import sections
 
 from . import selectors
-from .models import Message, MessageStatus
+from .models import CheckIn, Message, MessageStatus
 
 
 def _open_counts(request, page):
@@ -21,15 +19,30 @@ def _patient_home(request, page):
     return {"aftercare": selectors.aftercare_status(page["patient"])}
 
 
+MESSAGES_SHOWN = 8
+
+
 def _patient_detail(request, page):
+    """The chart's aftercare part: messages sent (one query, counted here) and, for clinicians,
+    the check-ins with their urgency (one more)."""
     if not request.user.has_perm("aftercare.view_delivery_log"):
         return None
-    counts = Message.objects.filter(patient=page["patient"]).aggregate(
-        messages_sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
-        messages_waiting=Count("pk", filter=Q(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING])),
-        messages_problems=Count("pk", filter=Q(status__in=selectors.PROBLEM_STATUSES)),
-    )
-    return counts
+    patient = page["patient"]
+    messages = list(Message.objects.filter(patient=patient).only("kind", "channel", "status", "send_at", "sent_at")
+                    .order_by("-send_at", "-pk"))
+    waiting = {MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING}
+    context = {
+        "messages_sent": sum(m.status == MessageStatus.SENT for m in messages),
+        "messages_waiting": sum(m.status in waiting for m in messages),
+        "messages_problems": sum(m.status in selectors.PROBLEM_STATUSES for m in messages),
+        "recent_messages": [m for m in messages if m.status == MessageStatus.SENT or m.status in selectors.PROBLEM_STATUSES][
+            :MESSAGES_SHOWN
+        ],
+    }
+    if request.user.has_perm("aftercare.view_checkin"):
+        context["check_ins"] = list(CheckIn.objects.filter(patient=patient).order_by("-submitted_at")
+                                    .only("urgency", "submitted_at", "handled_at"))
+    return context
 
 
 def register() -> None:

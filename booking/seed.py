@@ -74,4 +74,7 @@ def _seed_visits() -> None:
         visit = services.appointment_book(patient=patient, service=service, start=slots[0].start, by=desk, now=now)
         if days < 0:
             services.appointment_check_in(appointment=visit, by=desk, now=visit.start)
-            services.appointment_complete(appointment=visit, by=desk, now=visit.end)
+            try:
+                services.appointment_complete(appointment=visit, by=desk, now=visit.end)
+            except services.BookingError:
+                pass  # an app built on booking wants something first (a signed treatment record): its seed closes it

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "intake",
     "booking",
     "aftercare",
+    "treatment",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinic.User"
+# ModelBackend with the staff row and the permissions read in fewer queries (clinic/auth.py).
+AUTHENTICATION_BACKENDS = ["clinic.auth.ClinicBackend"]
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,8 +149,45 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="US")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Clinical photos and other private files: never under STATIC_ROOT or any served path. The
+# filesystem by default (var/private/), or an S3-compatible bucket through django-storages.
+# Files are only ever read back through permission-checked, audited views, never by URL.
+PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="filesystem")
+if PRIVATE_STORAGE == "filesystem":
+    _private = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(env.path("PRIVATE_FILES_DIR", default=VAR_DIR / "private")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+elif PRIVATE_STORAGE == "s3":
+    _missing = [n for n in ("PRIVATE_S3_BUCKET",) if not env.str(n, default="")]
+    if _missing:
+        raise ImproperlyConfigured("PRIVATE_STORAGE=s3 needs PRIVATE_S3_BUCKET.")
+    _private = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("PRIVATE_S3_BUCKET"),
+            "endpoint_url": env.str("PRIVATE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("PRIVATE_S3_REGION", default="") or None,
+            "access_key": env.str("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": _secret("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("PRIVATE_S3_PREFIX", default="private"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "no-store"},
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"PRIVATE_STORAGE={PRIVATE_STORAGE!r}: use filesystem or s3.")
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": _private,
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",

@@ -27,5 +27,6 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("booking/", include("booking.urls")),
     path("aftercare/", include("aftercare.urls")),
+    path("treatment/", include("treatment.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,10 +5,11 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import services
-from .access import get_patient_for_user, is_staff_member, patient_required, staff_required
+from . import audit, services
+from .access import get_for_user, is_staff_member, patient_required, staff_required
 from .forms import PatientSearchForm, ProfileForm, SignUpForm
 from .models import Patient, User
 
@@ -40,7 +41,7 @@ def sign_up(request):
         except services.ClinicError as exc:
             form.add_error(None, str(exc))
         else:
-            login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, patient.user, backend="clinic.auth.ClinicBackend")
             messages.success(request, f"Welcome, {patient.first_name}. We sent a link to {patient.email}: open it to confirm your address.")
             return redirect("patient_home")
     return render(request, "clinic/sign_up.html", {"form": form})
@@ -99,9 +100,13 @@ def profile_edit(request):
     return render(request, "clinic/profile_form.html", {"form": form})
 
 
+@never_cache
 @login_required
 def patient_detail(request, pk):
-    patient = get_patient_for_user(request.user, pk)
+    """The patient's chart: each app adds its parts (page_sections "patient_detail"), showing
+    only what the viewer's role may read. Every view of it is on the audit log."""
+    patient = get_for_user(request.user, Patient.objects.select_related("user"), owner="", pk=pk)
+    audit.record(actor=request.user, action="clinic.chart.viewed", patient=patient, obj=patient)
     return render(request, "clinic/patient_detail.html", {"patient": patient})
 
 

@@ -1,12 +1,16 @@
 """Intake's parts of the clinic app's pages (see clinic/sections.py)."""
 
+from django.utils import timezone
+
 from clinic import sections
 
 from . import eligibility, selectors
 
 
 def _may_see_screening(request, page):
-    return {} if request.user.has_perm("intake.view_screening") else None
+    if not request.user.has_perm("intake.view_screening"):
+        return None
+    return {"chart": selectors.chart_screening(page["patient"], now=timezone.now())}
 
 
 def _reviews_waiting(request, page):

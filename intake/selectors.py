@@ -1,10 +1,11 @@
 """Reads for the intake pages and for booking. Nothing here writes."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 
-from clinic.models import Patient
+from clinic.models import Clinic, Patient
 
 from . import clearance
 from .models import Consent, ConsentText, Decision, IntakeSettings, Reconfirmation, Screening, ScreeningStatus
@@ -98,3 +99,64 @@ def awaiting_patient() -> QuerySet[Screening]:
         .select_related("patient")
         .order_by("submitted_at", "pk")
     )
+
+
+# Flag codes of a screening that name an allergy to a sclerosant, and what each means to the
+# treatment record: the sclerosant it rules out, or a doubt a clinician must clear on the day.
+SCLEROSANT_ALLERGY_FLAGS = {
+    "allergies.polidocanol": "polidocanol",
+    "allergies.sodium_tetradecyl_sulfate": "sodium_tetradecyl_sulfate",
+    "allergies.sclerosant_unspecified": "unspecified",
+    "allergies.unrecognised": "unrecognised",
+}
+
+
+def sclerosant_allergies(patient: Patient) -> frozenset[str]:
+    """Sclerosant allergies on the patient's current screening, from its stored flag codes:
+    "polidocanol", "sodium_tetradecyl_sulfate", and "unspecified" (a vein treatment not named) or
+    "unrecognised" (allergy text the rules could not read). Empty without a current screening."""
+    current = current_screening(patient)
+    if current is None or not current.result:
+        return frozenset()
+    codes = {flag.get("code") for flag in current.result.get("flags", [])}
+    return frozenset(meaning for code, meaning in SCLEROSANT_ALLERGY_FLAGS.items() if code in codes)
+
+
+@dataclass(frozen=True)
+class ChartScreening:
+    """What the patient's chart shows staff: the status label, the current screening (its flags
+    are health data: the template shows them only to those who may read health answers), and the
+    history with the rules version each was screened under."""
+
+    verdict: clearance.Verdict
+    current: Screening | None
+    history: list[Screening]  # sent screenings, newest first
+    has_draft: bool
+
+
+def chart_screening(patient: Patient, *, now: datetime) -> ChartScreening:
+    """One query whatever the history: every screening of the patient, each carrying the two
+    facts the status needs (latest re-confirmation, consent to the current text)."""
+    current_text = ConsentText.objects.filter(published_at__lte=now).order_by("-published_at", "-pk").values("pk")[:1]
+    rows = list(
+        Screening.objects.filter(patient=patient)
+        .annotate(
+            last_reconfirmed=Subquery(
+                Reconfirmation.objects.filter(patient=OuterRef("patient")).order_by("-at").values("at")[:1]
+            ),
+            consent_signed=Exists(Consent.objects.filter(patient=OuterRef("patient"), text_id=Subquery(current_text))),
+        )
+        .order_by("-submitted_at", "-created_at")
+    )
+    current = next((s for s in rows if s.status == ScreeningStatus.SUBMITTED), None)
+    has_draft = any(s.status == ScreeningStatus.DRAFT for s in rows)
+    if current is None:
+        facts = clearance.PatientFacts(screening=None, has_draft=has_draft)
+    else:
+        confirmed = [current.submitted_at] + ([current.last_reconfirmed] if current.last_reconfirmed else [])
+        facts = clearance.PatientFacts(
+            screening=screening_facts(current), has_draft=has_draft, consent_signed=current.consent_signed,
+            last_confirmed_at=max(confirmed),
+        )
+    verdict = clearance.status(facts, now=now, tz=Clinic.objects.current_time_zone())
+    return ChartScreening(verdict, current, [s for s in rows if s.status != ScreeningStatus.DRAFT], has_draft)

@@ -15,6 +15,7 @@ from booking.services import (
     course_book_all,
 )
 from tests.booking.factories import local
+from tests.treatment.helpers import sign_treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_completing_a_course_session_plans_aftercare(cal, patient, cleared, clin
     course = course_book_all(patient=patient, service=cal.session, start=local(FRIDAY, "13:00"), by=front_desk)
     first = course.appointments.order_by("sequence").first()
     time_machine.move_to(first.start + timedelta(minutes=50))
+    sign_treatment(first, by=clinician)  # a session closes with its signed treatment record
     appointment_complete(appointment=first, by=clinician)
     assert {Kind.AFTERCARE, Kind.CHECK_IN} <= set(pending(first))
     # The next session is already booked: the course nudges are planned but will be skipped at send time.
