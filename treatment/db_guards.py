@@ -14,6 +14,10 @@ SQLite and on PostgreSQL, so they hold for every writer (the services, the admin
 - Signing locks: a signed record cannot be updated or deleted, nor can its areas; an amendment is
   a new row, which must amend a signed version of the same visit.
 - Clinical notes are append-only: no update, no delete.
+- Signing (``signed_at`` set on a treated record) is refused when the patient's current screening
+  flags an allergy to the record's sclerosant (intake's stored flag codes, ``allergies.<sclerosant>``),
+  and when a concentration outside the usual range for a treated vein type (the DoseLimit rows of
+  kind ``concentration_percent``) has no confirmation in ``warnings_confirmed``.
 
 Every refusal names its rule (``REFUSALS``); the services turn them into plain words.
 SQLite compares its REAL numbers rounded (2 decimals for volumes, 3 for mg), so 0.1 + 0.2 mL
@@ -29,6 +33,7 @@ LOT = "treatment_lot"
 LIMIT = "treatment_doselimit"
 SETTINGS = "treatment_treatmentsettings"
 APPOINTMENT = "booking_appointment"
+SCREENING = "intake_screening"
 
 MG_PER_KG_CODE = "polidocanol-mg-per-kg-day"
 DEFAULT_MG_PER_KG = "2"  # Aethoxysklerol's label, used only if the table row is missing
@@ -44,6 +49,8 @@ REFUSALS = (
     "treatment_lot_in_signed_record",
     "treatment_amend_signed_version",
     "treatment_note_append_only",
+    "treatment_sclerosant_allergy",
+    "treatment_concentration_unconfirmed",
     "record_total_within_limit",  # the check constraint on the model
 )
 
@@ -61,6 +68,20 @@ _OTHER_POLIDOCANOL_MG = f"""
 """
 _MG_PER_KG = f"COALESCE((SELECT maximum FROM {LIMIT} WHERE code = '{MG_PER_KG_CODE}'), {DEFAULT_MG_PER_KG})"
 _CLINIC_MAX = f"COALESCE((SELECT max_volume_ml FROM {SETTINGS} ORDER BY clinic_id LIMIT 1), 10)"
+
+
+_PATIENT_OF_NEW = f"(SELECT patient_id FROM {APPOINTMENT} WHERE id = NEW.appointment_id)"
+# Rows of treated areas whose vein type makes this record's concentration unusual; {confirmed} is
+# the database's own test that the record's warnings_confirmed holds the warning's code.
+_UNUSUAL_UNCONFIRMED = f"""
+    SELECT 1 FROM {AREA} a JOIN {LIMIT} l
+      ON l.kind = 'concentration_percent'
+     AND (l.sclerosant = '' OR l.sclerosant = NEW.sclerosant)
+     AND (l.vein_type = '' OR l.vein_type = a.vein_type)
+    WHERE a.record_id = NEW.id
+      AND (NEW.concentration_percent < l.minimum OR NEW.concentration_percent > l.maximum)
+      AND NOT ({{confirmed}})
+"""
 
 
 def _sum_areas(record_id: str) -> str:
@@ -90,6 +111,16 @@ _SQLITE_RECORD_CHECKS = f"""
             NEW.weight_kg IS NULL
             OR ROUND(NEW.total_volume_ml * NEW.concentration_percent * 10 + ({_OTHER_POLIDOCANOL_MG}), 3)
                > ROUND({_MG_PER_KG} * NEW.weight_kg, 3));
+"""
+
+_SQLITE_SIGN_CHECKS = f"""
+        SELECT RAISE(ABORT, 'treatment_sclerosant_allergy')
+        WHERE EXISTS (
+            SELECT 1 FROM {SCREENING} s, json_each(s.result, '$.flags') f
+            WHERE s.patient_id = {_PATIENT_OF_NEW} AND s.status = 'submitted'
+              AND json_extract(f.value, '$.code') = 'allergies.' || NEW.sclerosant);
+        SELECT RAISE(ABORT, 'treatment_concentration_unconfirmed')
+        WHERE EXISTS ({_UNUSUAL_UNCONFIRMED.format(confirmed="EXISTS (SELECT 1 FROM json_each(NEW.warnings_confirmed) w WHERE w.value = 'concentration.unusual.' || a.vein_type)")});
 """
 
 SQLITE_INSTALL = [
@@ -134,6 +165,9 @@ SQLITE_INSTALL = [
     END""",
     f"""CREATE TRIGGER treatment_record_checks_update BEFORE UPDATE ON {RECORD}
     BEGIN {_SQLITE_RECORD_CHECKS} END""",
+    f"""CREATE TRIGGER treatment_record_sign_checks BEFORE UPDATE OF signed_at ON {RECORD}
+    WHEN OLD.signed_at IS NULL AND NEW.signed_at IS NOT NULL AND NEW.outcome = 'treated'
+    BEGIN {_SQLITE_SIGN_CHECKS} END""",
     # Lots named in a signed record keep their identity and expiry.
     f"""CREATE TRIGGER treatment_lot_in_signed_record BEFORE UPDATE OF sclerosant, concentration_percent, lot_number, expires_on ON {LOT}
     WHEN EXISTS (SELECT 1 FROM {RECORD} r WHERE r.lot_id = OLD.id AND r.signed_at IS NOT NULL)
@@ -217,6 +251,17 @@ PG_INSTALL = [
             OR NEW.total_volume_ml * NEW.concentration_percent * 10 + ({_OTHER_POLIDOCANOL_MG})
                > {_MG_PER_KG} * NEW.weight_kg) THEN
             {_pg_raise("treatment_polidocanol_daily_dose")}
+        END IF;
+        IF TG_OP = 'UPDATE' AND OLD.signed_at IS NULL AND NEW.signed_at IS NOT NULL AND NEW.outcome = 'treated' THEN
+            IF EXISTS (
+                SELECT 1 FROM {SCREENING} s, jsonb_array_elements(COALESCE(s.result -> 'flags', '[]'::jsonb)) f
+                WHERE s.patient_id = {_PATIENT_OF_NEW} AND s.status = 'submitted'
+                  AND f ->> 'code' = 'allergies.' || NEW.sclerosant) THEN
+                {_pg_raise("treatment_sclerosant_allergy")}
+            END IF;
+            IF EXISTS ({_UNUSUAL_UNCONFIRMED.format(confirmed="NEW.warnings_confirmed @> jsonb_build_array('concentration.unusual.' || a.vein_type)")}) THEN
+                {_pg_raise("treatment_concentration_unconfirmed")}
+            END IF;
         END IF;
         RETURN NEW;
     END $$""",

@@ -71,6 +71,8 @@ def _guard_messages() -> dict[str, str]:
         "treatment_amend_signed_version": _("Only the signed version of the same visit can be amended."),
         "treatment_note_append_only": _("Clinical notes cannot be changed or deleted; add a correcting note."),
         "record_total_within_limit": _("The total volume is above the maximum per session."),
+        "treatment_sclerosant_allergy": _("The patient's screening records an allergy to this sclerosant. Choose another."),
+        "treatment_concentration_unconfirmed": _("This concentration is unusual for the veins treated: confirm it before signing."),
     }
 
 

@@ -227,3 +227,49 @@ def test_every_refusal_of_the_database_has_words_for_the_clinician():
     from treatment.services import _guard_messages
 
     assert set(_guard_messages()) == set(db_guards.REFUSALS)
+
+
+# --- signing: the allergy block and the unusual concentration, held by the database too ------------
+
+
+def test_signing_polidocanol_for_a_patient_whose_screening_flags_an_allergy_to_it_is_refused(raw, author, patient):
+    from tests.intake.factories import ScreeningFactory, answers_with
+
+    ScreeningFactory(patient=patient, answers=answers_with(allergies="Asclera"))
+    record = raw()
+    add(record, "left_front_calf", "1.0")
+    with refused("treatment_sclerosant_allergy"):
+        TreatmentRecord.objects.filter(pk=record.pk).update(signed_at=timezone.now(), signed_by=author)
+    record.refresh_from_db()
+    assert record.signed_at is None
+
+
+def test_signing_another_sclerosant_for_that_patient_is_allowed(raw, author, patient):
+    from tests.intake.factories import ScreeningFactory, answers_with
+
+    ScreeningFactory(patient=patient, answers=answers_with(allergies="Asclera"))
+    sts = Lot.objects.create(sclerosant="sodium_tetradecyl_sulfate", concentration_percent=Decimal("0.2"),
+                             lot_number="S1", expires_on=TODAY + timedelta(days=90))
+    record = raw(sclerosant="sodium_tetradecyl_sulfate", concentration_percent=Decimal("0.2"), lot=sts)
+    add(record, "left_front_calf", "1.0")
+    TreatmentRecord.objects.filter(pk=record.pk).update(signed_at=timezone.now(), signed_by=author)
+    assert TreatmentRecord.objects.get(pk=record.pk).signed_at is not None
+
+
+def test_an_unusual_concentration_cannot_be_signed_without_its_confirmation(raw, author):
+    strong = Lot.objects.create(sclerosant="polidocanol", concentration_percent=Decimal("1.0"), lot_number="P1",
+                                expires_on=TODAY + timedelta(days=90))
+    record = raw(concentration_percent=Decimal("1.0"), lot=strong)  # 1% on spider veins: usual is 0.5%
+    add(record, "left_front_calf", "1.0", vein="spider")
+    with refused("treatment_concentration_unconfirmed"):
+        TreatmentRecord.objects.filter(pk=record.pk).update(signed_at=timezone.now(), signed_by=author)
+    TreatmentRecord.objects.filter(pk=record.pk).update(warnings_confirmed=["concentration.unusual.spider"])
+    TreatmentRecord.objects.filter(pk=record.pk).update(signed_at=timezone.now(), signed_by=author)
+    assert TreatmentRecord.objects.get(pk=record.pk).signed_at is not None
+
+
+def test_the_usual_concentration_needs_no_confirmation(raw, author):
+    record = raw()  # 0.5% polidocanol on spider veins
+    add(record, "left_front_calf", "1.0", vein="spider")
+    TreatmentRecord.objects.filter(pk=record.pk).update(signed_at=timezone.now(), signed_by=author)
+    assert TreatmentRecord.objects.get(pk=record.pk).signed_at is not None

@@ -17,6 +17,7 @@ def uninstall(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("treatment", "0001_initial")]
+    # The signing guards read intake's screenings.
+    dependencies = [("treatment", "0001_initial"), ("intake", "0002_permissions_and_consent_text")]
 
     operations = [migrations.RunPython(install, uninstall)]
