@@ -6,7 +6,9 @@ from django.db import transaction
 
 from clinic import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test must not re-run post_migrate, or the next
+# serialized test (the browser tests) finds content types already there and cannot restore.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
