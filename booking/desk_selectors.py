@@ -124,7 +124,7 @@ class _Loaded:
 
 
 def _load(*, days: list[date], by: str, only: int | None, now: datetime) -> _Loaded:
-    clinic = selectors.current_clinic()
+    clinic = selectors.current_clinic(closures_on=days)
     policy = selectors.policy_for(clinic)
     tz = clinic.tzinfo
     lo, hi = selectors.day_bounds(days[0], days[-1], tz)
@@ -159,9 +159,7 @@ def _load(*, days: list[date], by: str, only: int | None, now: datetime) -> _Loa
             time_off = time_off.filter(clinician_id=only)
         time_off = list(time_off.order_by("start"))
     opening = list(OpeningHours.objects.filter(clinic=clinic).values_list("weekday", "opens", "closes"))
-    closures = dict(ClinicClosure.objects.filter(clinic=clinic, date__gte=days[0], date__lte=days[-1])
-                    .values_list("date", "reason"))
-    return _Loaded(clinic, policy, tz, resources, opening or None, closures, appointments, time_off)
+    return _Loaded(clinic, policy, tz, resources, opening or None, clinic.closures_on, appointments, time_off)
 
 
 def _frame(data: _Loaded, days: list[date], columns_spans: list[list[tuple[int, int]]]) -> grid.Frame:

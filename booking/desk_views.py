@@ -233,11 +233,12 @@ def book(request):
     )
     form = DeskBookForm(
         request.POST or None, can_override=can_override, is_session=service.is_course_session,
-        initial={"start": start, "clinician": clinician, "room": room},
+        initial={"start": start.isoformat() if start else None, "clinician": clinician, "room": room},
     )
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        context["start"] = data["start"]
         try:
             if data.get("whole_course") and service.is_course_session:
                 course = services.course_book_all(
@@ -297,6 +298,18 @@ def _appointment(request, pk) -> Appointment:
     )
 
 
+HISTORY_WORDS = {
+    "booked": _("booked"),
+    "moved": _("moved"),
+    "cancelled": _("cancelled"),
+    "checked_in": _("checked in"),
+    "completed": _("marked completed"),
+    "no_show": _("marked as a no-show"),
+    "checked_in.undone": _("check-in undone"),
+    "completed.undone": _("completion undone"),
+    "no_show.undone": _("no-show undone"),
+}
+
 REFUSAL_TEXTS = {
     visits.Refusal.NOT_TODAY: _("on the day of the visit"),
     visits.Refusal.NOT_STARTED: _("once the visit has started"),
@@ -322,7 +335,8 @@ def appointment(request, pk):
         {
             "clinic": clinic,
             "appointment": a,
-            "log": selectors.appointment_history(a),
+            "log": [(entry, HISTORY_WORDS.get(entry.action.removeprefix("booking.appointment."), entry.action))
+                    for entry in selectors.appointment_history(a)],
             "course_sessions": course_sessions,
             "cancel_form": CancelForm(),
             "undo_form": UndoForm(),
@@ -343,41 +357,47 @@ ACTIONS = {
 @require_POST
 @staff_required("booking.change_appointment")
 def action(request, pk, action):
-    """Check in, completed, no-show, cancel or undo; back to where the button was (``next``)."""
+    """Check in, completed, no-show, cancel or undo; back to where the button was (``next``).
+
+    From the worklist with htmx, the arrivals card is redrawn in place with the outcome.
+    """
     if action not in (*ACTIONS, "cancel", "undo"):
         raise Http404
     a = _appointment(request, pk)
     back = _safe_next(request, reverse("booking:desk_appointment", args=[a.pk]))
+    in_place = bool(request.htmx) and request.htmx.target == "wl-arrivals-card"
     try:
         if action == "cancel":
             form = CancelForm(request.POST)
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             services.appointment_cancel(appointment=a, by=request.user, reason=reason)
-            messages.success(request, _("Cancelled. The patient gets an e-mail."))
+            outcome = _("Cancelled. The patient gets an e-mail.")
         elif action == "undo":
             form = UndoForm(request.POST)
             if not form.is_valid():
                 raise services.BookingError("undo_reason")
             services.appointment_undo(appointment=a, by=request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, _("Undone. The history keeps the reason."))
+            outcome = _("Undone. The history keeps the reason.")
         else:
             func, text = ACTIONS[action]
             a = func(appointment=a, by=request.user)
-            messages.success(request, text % {"name": a.patient.full_name})
+            outcome = text % {"name": a.patient.full_name}
     except services.BookingError as exc:
+        if in_place:
+            return _arrivals_card(request, error=exc.message)
         messages.error(request, exc.message)
-    if request.htmx and request.htmx.target and request.htmx.target.startswith("arrival-"):
-        return _arrival_row(request, a.pk)
+    else:
+        if in_place:
+            return _arrivals_card(request, done=outcome)
+        messages.success(request, outcome)
     return redirect(back)
 
 
-def _arrival_row(request, pk):
-    """The worklist's line of one arrival, redrawn after a one-click check-in (htmx)."""
-    a = _appointment(request, pk)
-    clinic = selectors.current_clinic()
-    offered = visits.available(services._visit(a), now=timezone.now(), tz=clinic.tzinfo)
-    return render(request, "booking/worklist/_arrival.html", {"a": a, "can": {k.value: v is None for k, v in offered.items()},
-                                                             "next": reverse("staff_home")})
+def _arrivals_card(request, *, done: str = "", error: str = ""):
+    """The worklist's arrivals, redrawn after a one-click check-in (htmx): its counts stay true."""
+    from .sections import arrivals_context
+
+    return render(request, "booking/worklist/arrivals.html", {**arrivals_context(request), "done": done, "error": error})
 
 
 @never_cache
@@ -390,19 +410,23 @@ def move(request, pk):
     tz = clinic.tzinfo
     now = timezone.now()
     can_override = request.user.has_perm("booking.override_spacing")
-    start = _parse_start(request.POST.get("start") or request.GET.get("start"))
+    start = _parse_start(request.GET.get("start"))
     target_clinician = request.GET.get("clinician", "")
+    target_room = request.GET.get("room", "")
     if request.method == "GET" and start is None and "day" not in request.GET:
         # Straight to the grid in move mode, on the visit's day.
         day = a.start.astimezone(tz).date()
         return redirect(f"{reverse('booking:desk_calendar')}?{urlencode({'date': day.isoformat(), 'move': a.pk})}")
     form = DeskMoveForm(
         request.POST or None, can_override=can_override,
-        initial={"start": start, "clinician": target_clinician if target_clinician.isdigit() and len(target_clinician) < 10 else None},
+        initial={"start": start.isoformat() if start else None,
+                 "clinician": target_clinician if target_clinician.isdigit() and len(target_clinician) < 10 else None,
+                 "room": target_room if target_room.isdigit() and len(target_room) < 10 else None},
     )
     context = {"clinic": clinic, "appointment": a, "form": form, "start": start, "tz": tz}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        context["start"] = start = data["start"]
         try:
             services.appointment_move(
                 appointment=a, start=data["start"], by=request.user,

@@ -44,6 +44,12 @@ def _arrivals(request, page):
     clinic = _clinic(request)
     if clinic is None or not request.user.has_perm("booking.view_appointment"):
         return None
+    return arrivals_context(request)
+
+
+def arrivals_context(request) -> dict:
+    """Today's visits, each with the status changes allowed now (the worklist's first card)."""
+    clinic = _clinic(request)
     now = timezone.now()
     today = timezone.localdate(now)
     rows = desk_selectors.arrivals(day=today, tz=clinic.tzinfo)

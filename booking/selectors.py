@@ -9,11 +9,12 @@ rows that touch the requested range, sorted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from clinic.models import Clinic, OpeningHours, Room
 
@@ -49,14 +50,27 @@ def policy_for(clinic: Clinic) -> BookingPolicy:
     return policy
 
 
-def current_clinic() -> Clinic:
-    """The clinic, with its booking policy read in the same query."""
-    clinic = Clinic.objects.select_related("booking_policy").order_by("pk").first()
+def current_clinic(*, closures_on: Sequence[date] = ()) -> Clinic:
+    """The clinic, with its booking policy read in the same query.
+
+    ``closures_on``: local dates whose closures come along in that query too (the calendar),
+    as ``clinic.closures_on`` = {date: reason}.
+    """
+    query = Clinic.objects.select_related("booking_policy").order_by("pk")
+    if closures_on:
+        query = query.annotate(**{
+            f"closed_{n}": Subquery(ClinicClosure.objects.filter(clinic=OuterRef("pk"), date=day).values("reason")[:1])
+            for n, day in enumerate(closures_on)
+        })
+    clinic = query.first()
     if clinic is None:
         raise LookupError("No clinic is set up yet.")
     policy = getattr(clinic, "booking_policy", None)  # None until the policy row is created
     if policy is not None:
         clinic._booking_policy_cache = policy
+    clinic.closures_on = {
+        day: getattr(clinic, f"closed_{n}") for n, day in enumerate(closures_on) if getattr(clinic, f"closed_{n}") is not None
+    }
     return clinic
 
 

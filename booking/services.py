@@ -732,7 +732,7 @@ def _move_one(
     if placement.override_reason:
         appointment.override_reason, appointment.override_by = placement.override_reason, w.by
     appointment.save()
-    note = f"from {previous_start.isoformat()}"
+    note = f"from {date_format(previous_start.astimezone(w.tz), 'D j M Y, g:i A')}"
     if placement.override_reason:
         note += f"; outside the spacing window: {placement.override_reason}"
     _log(appointment, "moved", w.by, w.now, note)
