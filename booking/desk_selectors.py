@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Window
 
 from clinic.models import Clinic, Clinician, OpeningHours, Room
 from intake import selectors as intake_selectors
@@ -101,12 +101,55 @@ class DeskGrid:
     frame: grid.Frame
     columns: list[GridColumn]
     resources: list[Resource]  # every clinician (or room), for the week view's picker
-    appointments: list[Appointment]
+    appointments: list[VisitRow]
     moving: Appointment | None = None
 
     @property
     def is_week(self) -> bool:
         return len(self.days) > 1
+
+
+@dataclass(slots=True)
+class VisitRow:
+    """One appointment as the calendar draws it: plain values from one query, no model objects
+    (400 visits on a busy day; building model instances for them would cost more than the page)."""
+
+    pk: int
+    status: str
+    start: datetime
+    end: datetime
+    blocked_start: datetime
+    blocked_end: datetime
+    clinician_id: int
+    room_id: int | None
+    patient_name: str
+    service_name: str
+    sequence: int | None
+    planned: int | None
+    room_name: str | None
+    clinician_name: str
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+
+def visit_rows(*, lo: datetime, hi: datetime, now: datetime, **only) -> list[VisitRow]:
+    """The visits touching [lo, hi), cancelled ones and expired holds left out, by start."""
+    live = ~Q(status=Status.CANCELLED) & ~Q(status=Status.HELD, hold_expires_at__lte=now)
+    rows = (
+        Appointment.objects.filter(live, blocked_start__lt=hi, blocked_end__gt=lo, **only)
+        .order_by("start", "pk")
+        .values_list("pk", "status", "start", "end", "blocked_start", "blocked_end", "clinician_id", "room_id",
+                     "patient__first_name", "patient__last_name", "service__name", "sequence", "course__planned_sessions",
+                     "room__name", "clinician__staff__user__first_name", "clinician__staff__user__last_name",
+                     "clinician__staff__user__email", "clinician__title")
+    )
+    return [
+        VisitRow(pk, status, start, end, bs, be, cid, rid, f"{first} {last}", service, seq, planned, room,
+                 clinician_label(cf, cl, ce, ct))
+        for pk, status, start, end, bs, be, cid, rid, first, last, service, seq, planned, room, cf, cl, ce, ct in rows
+    ]
 
 
 @dataclass
@@ -119,7 +162,7 @@ class _Loaded:
     resources: list[Resource]
     opening: list[tuple[int, object, object]] | None
     closures: dict[date, str]
-    appointments: list[Appointment]
+    appointments: list[VisitRow]
     time_off: list[TimeOff]
 
 
@@ -145,13 +188,7 @@ def _load(*, days: list[date], by: str, only: int | None, now: datetime) -> _Loa
             if weekday is not None:
                 resource.weekly.append((weekday, starts, ends))
         resources = list(by_pk.values())
-    live = ~Q(status=Status.CANCELLED) & ~Q(status=Status.HELD, hold_expires_at__lte=now)
-    appointments = Appointment.objects.filter(live, blocked_start__lt=hi, blocked_end__gt=lo)
-    if only is not None:
-        appointments = appointments.filter(**{f"{by}_id": only})
-    appointments = list(
-        appointments.select_related("patient", "service", "course", "room", "clinician__staff__user").order_by("start", "pk")
-    )
+    appointments = visit_rows(lo=lo, hi=hi, now=now, **({f"{by}_id": only} if only is not None else {}))
     time_off = []
     if by == BY_CLINICIAN:
         time_off = TimeOff.objects.filter(start__lt=hi, end__gt=lo)
@@ -194,7 +231,7 @@ def desk_grid(
     resources = data.resources if only is None else [r for r in data.resources if r.pk == only]
     pairs = [(r, d) for d in days for r in resources] if len(days) == 1 else [(r, d) for r in resources for d in days]
 
-    visits_by: dict[tuple[int | None, date], list[Appointment]] = defaultdict(list)
+    visits_by: dict[tuple[int | None, date], list[VisitRow]] = defaultdict(list)
     for a in data.appointments:
         key = a.room_id if room_view else a.clinician_id
         visits_by[(key, a.start.astimezone(tz).date())].append(a)
@@ -286,10 +323,13 @@ def _move_targets(data: _Loaded, days: list[date], moving: Appointment, now: dat
 def day_sheet(*, day: date, clinician_id: int | None, now: datetime) -> tuple[Clinic, list[tuple[Resource, list[Appointment]]]]:
     """Each clinician's visits of one day, in time order, for printing."""
     data = _load(days=[day], by=BY_CLINICIAN, only=clinician_id, now=now)
+    lo, hi = selectors.day_bounds(day, day, data.tz)
+    rows = Appointment.objects.filter(start__gte=lo, start__lt=hi).exclude(status__in=[Status.CANCELLED, Status.HELD])
+    if clinician_id is not None:
+        rows = rows.filter(clinician_id=clinician_id)
     by_clinician: dict[int, list[Appointment]] = defaultdict(list)
-    for a in data.appointments:
-        if a.start.astimezone(data.tz).date() == day and a.status != Status.HELD:
-            by_clinician[a.clinician_id].append(a)
+    for a in rows.select_related("patient", "service", "course", "room").order_by("start", "pk"):
+        by_clinician[a.clinician_id].append(a)
     resources = data.resources if clinician_id is None else [r for r in data.resources if r.pk == clinician_id]
     return data.clinic, [(r, by_clinician[r.pk]) for r in resources if by_clinician[r.pk] or clinician_id is not None]
 
@@ -297,18 +337,68 @@ def day_sheet(*, day: date, clinician_id: int | None, now: datetime) -> tuple[Cl
 # --- the worklist --------------------------------------------------------------------------------
 
 
-def arrivals(*, day: date, tz: ZoneInfo) -> list[Appointment]:
-    """The day's visits in time order, cancelled ones and holds left out."""
+ARRIVALS_SHOWN = 20
+
+
+@dataclass(slots=True)
+class Arrival:
+    """One line of the day's arrivals (plain values: the worklist reads them, nothing more)."""
+
+    pk: int
+    status: str
+    start: datetime
+    status_changed_at: datetime | None
+    checked_in_at: datetime | None
+    patient_name: str
+    service_name: str
+    sequence: int | None
+    planned: int | None
+    room_name: str | None
+    clinician_name: str
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+
+def arrivals(*, day: date, tz: ZoneInfo, limit: int = ARRIVALS_SHOWN) -> tuple[list[Arrival], int]:
+    """The day's visits still to come or in the clinic (booked or checked in), in time order: the
+    first ``limit`` of them and how many there are in all (one query: a window count).
+
+    A booked visit whose time has passed stays here until someone marks it completed or a
+    no-show; visits already settled are on the calendar.
+    """
     lo, hi = selectors.day_bounds(day, day, tz)
-    return list(
-        Appointment.objects.filter(start__gte=lo, start__lt=hi, blocked_start__lt=hi)
-        .exclude(status__in=[Status.CANCELLED, Status.HELD])
-        .select_related("patient", "service", "course", "clinician__staff__user", "room")
+    rows = list(
+        Appointment.objects.filter(start__gte=lo, start__lt=hi, status__in=[Status.BOOKED, Status.CHECKED_IN])
+        .annotate(total=Window(Count("pk")))
         .order_by("start", "pk")
+        .values_list("pk", "status", "start", "status_changed_at", "checked_in_at", "patient__first_name",
+                     "patient__last_name", "service__name", "sequence", "course__planned_sessions", "room__name",
+                     "clinician__staff__user__first_name", "clinician__staff__user__last_name",
+                     "clinician__staff__user__email", "clinician__title", "total")[:limit]
     )
+    lines = [
+        Arrival(pk, status, start, changed, checked, f"{first} {last}", service, seq, planned, room, clinician_label(cf, cl, ce, ct))
+        for pk, status, start, changed, checked, first, last, service, seq, planned, room, cf, cl, ce, ct, _ in rows
+    ]
+    return lines, rows[0][-1] if rows else 0
 
 
-def reconfirmations_missing(*, now: datetime, days_ahead: int = 7) -> list[Appointment]:
+@dataclass(slots=True)
+class Contactable:
+    """A worklist line about one patient that the desk resolves by calling or writing."""
+
+    pk: int  # the appointment, or the course
+    patient_pk: int
+    patient_name: str
+    phone: object  # a PhoneNumber, or "" when there is none
+    email: str
+    when: datetime  # the session (re-confirmation) or the last completed session (overdue)
+    extra: dict = field(default_factory=dict)
+
+
+def reconfirmations_missing(*, now: datetime, days_ahead: int = 7) -> list[Contactable]:
     """Treatment sessions in the next ``days_ahead`` days whose patient has not confirmed
     "anything changed?" within the clinic's re-confirmation days before the session (a new
     screening counts too). One query: intake's confirmation times come in as subqueries.
@@ -319,21 +409,21 @@ def reconfirmations_missing(*, now: datetime, days_ahead: int = 7) -> list[Appoi
             start__gt=now, start__lte=now + timedelta(days=days_ahead),
         )
         .annotate(**intake_selectors.confirmation_annotations("patient"))
-        .select_related("patient", "service", "clinician__staff__user")
         .order_by("start", "pk")
+        .values_list("pk", "patient_id", "patient__first_name", "patient__last_name", "patient__phone", "patient__email",
+                     "start", "last_reconfirmed", "last_screened", "reconfirm_days")
     )
     missing = []
-    for a in rows:
-        confirmed = max((t for t in (a.last_reconfirmed, a.last_screened) if t is not None), default=None)
-        if confirmed is None or confirmed < a.start - timedelta(days=a.reconfirm_days):
-            missing.append(a)
+    for pk, patient_pk, first, last, phone, email, start, reconfirmed, screened, days in rows:
+        confirmed = max((t for t in (reconfirmed, screened) if t is not None), default=None)
+        if confirmed is None or confirmed < start - timedelta(days=days):
+            missing.append(Contactable(pk, patient_pk, f"{first} {last}", phone, email, start))
     return missing
 
 
 @dataclass
 class OverdueCourse:
-    course: TreatmentCourse
-    last_session: datetime
+    course: Contactable  # pk: the course's; when: its last completed session
     window: spacing.Window
     days_overdue: int
 
@@ -344,12 +434,12 @@ def overdue_courses(*, today: date, tz: ZoneInfo, rule: spacing.SpacingRule, lim
     Overdue: the window after the last completed session has closed (the session was before
     local midnight of ``today - max_days``), sessions remain, and nothing is booked. A no-show
     does not count, so a course whose next visit was missed is overdue again. One query, with the
-    latest contact note (``last_contact_at``, ``_channel``, ``_note``) as subqueries.
+    latest contact note as subqueries (``extra``: service, done, planned and the last contact).
     """
     cutoff = spacing.local_midnight_utc(today - timedelta(days=rule.max_days), tz)
     waiting = Appointment.objects.filter(course=OuterRef("pk"), status__in=[Status.HELD, Status.BOOKED, Status.CHECKED_IN])
     latest_contact = CourseContact.objects.filter(course=OuterRef("pk")).order_by("-at", "-pk")
-    courses = (
+    rows = (
         TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE)
         .annotate(
             last_done=Max("appointments__start", filter=Q(appointments__status=Status.COMPLETED)),
@@ -360,14 +450,19 @@ def overdue_courses(*, today: date, tz: ZoneInfo, rule: spacing.SpacingRule, lim
             last_contact_note=Subquery(latest_contact.values("note")[:1]),
         )
         .filter(last_done__lt=cutoff, has_next=False, done__lt=F("planned_sessions"))
-        .select_related("patient", "service")
-        .order_by("last_done", "pk")[:limit]
+        .order_by("last_done", "pk")
+        .values_list("pk", "patient_id", "patient__first_name", "patient__last_name", "patient__phone", "patient__email",
+                     "last_done", "service__name", "service__slug", "done", "planned_sessions", "last_contact_at",
+                     "last_contact_channel", "last_contact_note")[:limit]
     )
     result = []
-    for c in courses:
-        window = spacing.allowed_window(c.last_done, tz, rule)
-        c.last_contact_channel_label = ContactChannel(c.last_contact_channel).label if c.last_contact_channel else ""
-        result.append(OverdueCourse(c, c.last_done, window, (today - window.last_day).days))
+    for pk, patient_pk, first, last, phone, email, last_done, service, slug, done, planned, at, channel, note in rows:
+        line = Contactable(pk, patient_pk, f"{first} {last}", phone, email, last_done, {
+            "service_name": service, "service_slug": slug, "done": done, "planned": planned, "last_contact_at": at,
+            "last_contact_channel": ContactChannel(channel).label if channel else "", "last_contact_note": note,
+        })
+        window = spacing.allowed_window(last_done, tz, rule)
+        result.append(OverdueCourse(line, window, (today - window.last_day).days))
     return result
 
 

@@ -65,6 +65,16 @@ def minutes(moment: datetime, tz: ZoneInfo, day: date) -> int:
     return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
 
 
+def _minute_reader(day: date, tz: ZoneInfo, frame: Frame):
+    """``minutes`` for one day's column, fast: when the clock does not change inside the frame
+    (every day but two a year), a minute is plain arithmetic from the frame's first instant."""
+    first, last = at(day, frame.first, tz), at(day, min(frame.last, 1439), tz)
+    if first.utcoffset() != last.utcoffset():
+        return lambda moment: minutes(moment, tz, day)
+    base = first.timestamp()
+    return lambda moment: frame.first + int((moment.timestamp() - base) // 60)
+
+
 def at(day: date, minute: int, tz: ZoneInfo) -> datetime:
     """The instant of a wall-clock minute of ``day`` (0..1439; the first, if it happens twice)."""
     return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
@@ -100,6 +110,8 @@ class Cell:
     payload: Any = None
     before: int = 0  # visit: rows of buffer before the visit itself
     after: int = 0  # visit: rows of buffer after it
+    minute: int = 0  # wall-clock minute of the day it starts (free, past, target, visit)
+    end_minute: int = 0  # visit: wall-clock minute it ends
 
 
 def _row(minute: int, frame: Frame) -> int:
@@ -145,14 +157,16 @@ def column(
     """
     cells: list[Cell] = []
     rows = frame.rows
+    minute_of = _minute_reader(day, tz, frame)
 
     def span_rows(s: int, e: int) -> tuple[int, int]:
         first, last = _row(s, frame), _row(e + UNIT - 1, frame) if e > s else _row(s, frame) + 1
         return first, max(1, last - first)
 
-    taken = [(minutes(v.blocked_start, tz, day), minutes(v.blocked_end, tz, day)) for v in visits]
-    taken += [(minutes(s, tz, day), minutes(e, tz, day)) for s, e in busy]
-    away_spans = [(minutes(a.start, tz, day), minutes(a.end, tz, day), a.label) for a in away]
+    visit_minutes = [tuple(minute_of(x) for x in (v.blocked_start, v.start, v.end, v.blocked_end)) for v in visits]
+    taken = [(bs, be) for bs, _s, _e, be in visit_minutes]
+    taken += [(minute_of(s), minute_of(e)) for s, e in busy]
+    away_spans = [(minute_of(a.start), minute_of(a.end), a.label) for a in away]
     open_merged = _merge(open_spans)
 
     if closed is not None:
@@ -171,28 +185,31 @@ def column(
                 first, span = span_rows(s, e)
                 cells.append(Cell("timeoff", first, span, label=label))
         blocked = _merge(taken + [(s, e) for s, e, _ in away_spans])
-        now_minute = minutes(now, tz, day)
+        now_minute = minute_of(now)
         if targets is None:
+            k = 0  # walks the sorted blocked spans once: starts only grow
             for s, e in open_merged:
                 for t in range(s, e, step):
                     end = min(t + step, e)
-                    if _overlaps(t, end, blocked) or not frame.first <= t < frame.last:
+                    while k < len(blocked) and blocked[k][1] <= t:
+                        k += 1
+                    if (k < len(blocked) and blocked[k][0] < end) or not frame.first <= t < frame.last:
                         continue
                     first, span = span_rows(t, end)
                     kind = "free" if t > now_minute else "past"
-                    cells.append(Cell(kind, first, span, start=at(day, t, tz)))
+                    cells.append(Cell(kind, first, span, start=at(day, t, tz), minute=t))
         else:
             for target in targets:
-                t = minutes(target.start, tz, day)
+                t = minute_of(target.start)
                 first, span = span_rows(t, t + step)
-                cells.append(Cell("target", first, span, start=target.start, payload=target))
+                cells.append(Cell("target", first, span, start=target.start, payload=target, minute=t))
 
-    for v in visits:
-        bs, s, e, be = (minutes(x, tz, day) for x in (v.blocked_start, v.start, v.end, v.blocked_end))
+    for v, (bs, s, e, be) in zip(visits, visit_minutes):
         first, span = span_rows(bs, be)
         before = min(max(0, (s - bs) // UNIT), span - 1)
         after = min(max(0, (be - e) // UNIT), span - 1 - before)
-        cells.append(Cell("visit", first, span, start=v.start, payload=v.payload, before=before, after=after))
+        cells.append(Cell("visit", first, span, start=v.start, payload=v.payload, before=before, after=after, minute=s,
+                          end_minute=e))
 
     cells.sort(key=lambda c: (c.row, _ORDER[c.kind]))
     return cells

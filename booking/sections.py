@@ -52,12 +52,12 @@ def arrivals_context(request) -> dict:
     clinic = _clinic(request)
     now = timezone.now()
     today = timezone.localdate(now)
-    rows = desk_selectors.arrivals(day=today, tz=clinic.tzinfo)
+    rows, total = desk_selectors.arrivals(day=today, tz=clinic.tzinfo)
     lines = []
     for a in rows:
         offered = visits.available(visits.Visit(a.status, a.start, a.status_changed_at, a.checked_in_at), now=now, tz=clinic.tzinfo)
         lines.append({"a": a, "can": {k.value: v is None for k, v in offered.items()}})
-    return {"arrivals": lines, "today": today, "waiting_to_arrive": sum(1 for a in rows if a.status == "booked")}
+    return {"arrivals": lines, "arrivals_total": total, "arrivals_more": total - len(rows), "today": today}
 
 
 def _reconfirmations(request, page):

@@ -49,7 +49,7 @@ def test_the_day_grid_has_a_column_per_clinician_with_visits_statuses_and_sessio
     body = response.content.decode()
     assert [c.resource.name for c in response.context["desk"].columns] == ["Doc1 Vein", "Doc2 Vein"]
     visit = next(c for c in column_of(response, "Doc1").cells if c.kind == "visit")
-    assert visit.payload == a and (visit.before, visit.after) == (1, 2)  # the session's 5 and 10 buffer minutes
+    assert visit.payload.pk == a.pk and (visit.before, visit.after) == (1, 2)  # the session's 5 and 10 buffer minutes
     assert 'class="cell cell-visit st-booked"' in body and 'class="cell cell-visit st-no_show"' in body
     assert "Alice Walker" in body and "Sclerotherapy session 1/3" in body and b.patient.full_name in body
     assert f'href="/booking/desk/appointments/{a.pk}/"' in body
