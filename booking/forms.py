@@ -1,13 +1,12 @@
 from datetime import date, datetime, time, timedelta
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.models import Clinician, Patient, Room, Weekday
+from clinic.models import Clinician, Room, Weekday
 
 from .models import (
     COURSE_SESSIONS_MAX,
@@ -18,10 +17,7 @@ from .models import (
     SPACING_DAYS_MAX,
     WAITLIST_NOTIFY_MAX,
     BookingPolicy,
-    ClinicClosure,
     ContactChannel,
-    Service,
-    TimeOff,
 )
 
 # Dates the calendars and booking forms accept: anything else (year 1, year 9999) is a typo, and

@@ -20,8 +20,9 @@ from clinic.access import get_for_user, patient_required
 from . import links, selectors, services
 from .clearance import clearance_for
 from .forms import CancelForm, SlotForm, WaitlistForm
-from .pickers import slot_page
 from .models import Appointment, Service, ServiceKind, Status, WaitlistEntry, WaitlistStatus
+from .pickers import slot_page
+
 
 def _error_context(exc: services.BookingError) -> dict:
     return {"error": exc, "nearest": exc.nearest}

@@ -17,8 +17,8 @@ from booking.services import (
     waitlist_matches_refresh,
 )
 from clinic.models import Patient
-from tests.booking.factories import local
 from tests.booking.factories import appointment as make_appointment
+from tests.booking.factories import local
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db

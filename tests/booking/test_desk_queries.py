@@ -12,7 +12,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from booking.models import Appointment, BookingPolicy, CourseStatus, Service, Status, TimeOff, TreatmentCourse, WaitlistEntry, WorkingHours
+from booking.models import (
+    Appointment,
+    BookingPolicy,
+    CourseStatus,
+    Service,
+    Status,
+    TimeOff,
+    TreatmentCourse,
+    WaitlistEntry,
+    WorkingHours,
+)
 from clinic.models import Role
 from tests.booking.factories import LA, local
 from tests.factories import ClinicFactory, OpeningHoursFactory, PatientFactory, RoomFactory, make_staff

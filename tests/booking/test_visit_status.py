@@ -8,12 +8,11 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from aftercare import services as aftercare
-from intake import services as intake_services
-from booking.seed import NOTHING_CHANGED
 from aftercare.models import Message, MessageStatus
 from aftercare.plan import Kind
 from booking import selectors
 from booking.models import Appointment, AppointmentLog, CourseStatus, Status
+from booking.seed import NOTHING_CHANGED
 from booking.services import (
     BookingError,
     appointment_book,
@@ -24,6 +23,7 @@ from booking.services import (
     appointment_undo,
     course_book_all,
 )
+from intake import services as intake_services
 from tests.booking.factories import local
 
 pytestmark = pytest.mark.django_db
