@@ -199,15 +199,29 @@ def _load(*, days: list[date], by: str, only: int | None, now: datetime) -> _Loa
     return _Loaded(clinic, policy, tz, resources, opening or None, clinic.closures_on, appointments, time_off)
 
 
-def _frame(data: _Loaded, days: list[date], columns_spans: list[list[tuple[int, int]]]) -> grid.Frame:
+def _by_day(data: _Loaded, days: list[date]) -> dict[date, list[VisitRow]]:
+    """The visits of each local day (by their start), found by comparing instants with each day's
+    bounds rather than converting 400 starts to the clinic's zone."""
+    bounds = [(day, *selectors.day_bounds(day, day, data.tz)) for day in days]
+    found: dict[date, list[VisitRow]] = {day: [] for day in days}
+    for a in data.appointments:
+        for day, lo, hi in bounds:
+            if lo <= a.start < hi:
+                found[day].append(a)
+                break
+    return found
+
+
+def _frame(data: _Loaded, by_day: dict[date, list[VisitRow]], columns_spans: list[list[tuple[int, int]]]) -> grid.Frame:
+    """The hours every column shows: working and opening hours, stretched to any visit outside them."""
     spans = [s for spans in columns_spans for s in spans]
-    for day in days:
+    for day, visits in by_day.items():
         if data.opening is not None:
             spans += _spans_for(data.opening, day.weekday())
-    for a in data.appointments:
-        day = a.start.astimezone(data.tz).date()
-        if day in days:
-            spans.append((grid.minutes(a.blocked_start, data.tz, day), grid.minutes(a.blocked_end, data.tz, day)))
+        if visits:
+            earliest = min(a.blocked_start for a in visits)
+            latest = max(a.blocked_end for a in visits)
+            spans.append((grid.minutes(earliest, data.tz, day), grid.minutes(latest, data.tz, day)))
     return grid.frame_for([(max(0, s), min(1440, e)) for s, e in spans])
 
 
@@ -231,10 +245,11 @@ def desk_grid(
     resources = data.resources if only is None else [r for r in data.resources if r.pk == only]
     pairs = [(r, d) for d in days for r in resources] if len(days) == 1 else [(r, d) for r in resources for d in days]
 
+    by_day = _by_day(data, days)
     visits_by: dict[tuple[int | None, date], list[VisitRow]] = defaultdict(list)
-    for a in data.appointments:
-        key = a.room_id if room_view else a.clinician_id
-        visits_by[(key, a.start.astimezone(tz).date())].append(a)
+    for day, visits in by_day.items():
+        for a in visits:
+            visits_by[(a.room_id if room_view else a.clinician_id, day)].append(a)
     away_by: dict[int, list[TimeOff]] = defaultdict(list)
     for t in data.time_off:
         away_by[t.clinician_id].append(t)
@@ -246,7 +261,7 @@ def desk_grid(
         return _intersect(_spans_for(resource.weekly, day.weekday()), opening)
 
     spans = {(r.pk, d): open_spans(r, d) for r, d in pairs}
-    frame = _frame(data, days, list(spans.values()))
+    frame = _frame(data, by_day, list(spans.values()))
     targets = _move_targets(data, days, moving, now) if moving is not None else None
 
     columns = []
@@ -337,7 +352,7 @@ def day_sheet(*, day: date, clinician_id: int | None, now: datetime) -> tuple[Cl
 # --- the worklist --------------------------------------------------------------------------------
 
 
-ARRIVALS_SHOWN = 20
+ARRIVALS_SHOWN = 12
 
 
 @dataclass(slots=True)

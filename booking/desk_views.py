@@ -30,8 +30,8 @@ from clinic.models import Clinician, Room
 from . import desk_selectors, selectors, services, visits
 from .forms import (
     CalendarForm,
-    CancelForm,
     ContactForm,
+    DeskCancelForm,
     DeskBookForm,
     DeskMoveForm,
     StopCourseForm,
@@ -338,7 +338,6 @@ def appointment(request, pk):
             "log": [(entry, HISTORY_WORDS.get(entry.action.removeprefix("booking.appointment."), entry.action))
                     for entry in selectors.appointment_history(a)],
             "course_sessions": course_sessions,
-            "cancel_form": CancelForm(),
             "undo_form": UndoForm(),
             "actions": {action.value: refusal for action, refusal in offered.items()},
             "waits": {action.value: REFUSAL_TEXTS.get(refusal, "") for action, refusal in offered.items() if refusal},
@@ -368,9 +367,10 @@ def action(request, pk, action):
     in_place = bool(request.htmx) and request.htmx.target == "wl-arrivals-card"
     try:
         if action == "cancel":
-            form = CancelForm(request.POST)
-            reason = form.cleaned_data["reason"] if form.is_valid() else ""
-            services.appointment_cancel(appointment=a, by=request.user, reason=reason)
+            form = DeskCancelForm(request.POST)
+            if not form.is_valid():
+                raise services.BookingError("cancel_reason")
+            services.appointment_cancel(appointment=a, by=request.user, reason=form.cleaned_data["reason"])
             outcome = _("Cancelled. The patient gets an e-mail.")
         elif action == "undo":
             form = UndoForm(request.POST)

@@ -83,6 +83,13 @@ class CancelForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200, label="Reason (optional)")
 
 
+class DeskCancelForm(forms.Form):
+    """The desk cancels with a reason: it stays in the visit's history."""
+
+    reason = forms.CharField(max_length=200, label=_("Why is it cancelled?"),
+                             error_messages={"required": _("Please say why the visit is cancelled.")})
+
+
 class CalendarForm(forms.Form):
     """What the desk calendar shows (GET). Bad values fall back to today / the day view."""
 

@@ -86,6 +86,7 @@ MESSAGES = {
     "undo_unknown_time": "This status was recorded before the clinic kept the time of changes, so it cannot "
     "be undone here.",
     "undo_reason": "Please say why you are undoing this.",
+    "cancel_reason": "Please say why the visit is cancelled.",
     "session_rebooked": "Session {sequence} of this course has been booked again since, on {when}. Cancel that "
     "visit first if this one really went ahead.",
     "completion_blocked": "Not marked completed yet: {objections}",

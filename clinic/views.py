@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -104,6 +105,7 @@ def patient_detail(request, pk):
     return render(request, "clinic/patient_detail.html", {"patient": patient})
 
 
+@never_cache
 @staff_required()
 def staff_home(request):
     """The staff member's day: find a patient, then the worklist other apps fill in (staff_home)."""

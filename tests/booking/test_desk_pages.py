@@ -442,3 +442,17 @@ def test_the_reviews_line_counts_the_queue_and_says_how_long_the_oldest_waited(c
     assert re.search(r"waiting for review</h3>\s*<span[^>]*>1<", body)
     assert "The oldest has waited 2\xa0days" in body and "/intake/reviews/" in body
 
+
+
+def test_the_desk_cancels_with_a_reason_kept_in_the_history(client, cal, patient, front_desk, now):
+    a = appointment_book(patient=patient, service=cal.consultation, start=local(WED, "10:00"), by=front_desk)
+    client.force_login(front_desk)
+    page = client.post(f"/booking/desk/appointments/{a.pk}/cancel/", {"reason": " "}, follow=True).content.decode()
+    assert "Please say why the visit is cancelled." in page
+    a.refresh_from_db()
+    assert a.status == Status.BOOKED
+    client.post(f"/booking/desk/appointments/{a.pk}/cancel/", {"reason": "Patient has the flu"})
+    a.refresh_from_db()
+    assert a.status == Status.CANCELLED and a.cancel_reason == "Patient has the flu"
+    page = client.get(f"/booking/desk/appointments/{a.pk}/").content.decode()
+    assert "cancelled" in page and "Patient has the flu" in page
