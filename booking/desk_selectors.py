@@ -111,8 +111,8 @@ class DeskGrid:
 
 @dataclass(slots=True)
 class VisitRow:
-    """One appointment as the calendar draws it: plain values from one query, no model objects
-    (400 visits on a busy day; building model instances for them would cost more than the page)."""
+    """One appointment as the desk's pages draw it: plain values from one query, no model objects
+    (400 visits on a busy day; building model instances for them cost more than the page)."""
 
     pk: int
     status: str
@@ -120,6 +120,8 @@ class VisitRow:
     end: datetime
     blocked_start: datetime
     blocked_end: datetime
+    status_changed_at: datetime | None
+    checked_in_at: datetime | None
     clinician_id: int
     room_id: int | None
     patient_name: str
@@ -134,22 +136,27 @@ class VisitRow:
         return Status(self.status).label
 
 
+_VISIT_VALUES = (
+    "pk", "status", "start", "end", "blocked_start", "blocked_end", "status_changed_at", "checked_in_at", "clinician_id",
+    "room_id", "patient__first_name", "patient__last_name", "service__name", "sequence", "course__planned_sessions",
+    "room__name", "clinician__staff__user__first_name", "clinician__staff__user__last_name", "clinician__staff__user__email",
+    "clinician__title",
+)
+
+
+def _visit_row(values: tuple) -> VisitRow:
+    """A VisitRow from the first len(_VISIT_VALUES) values of a values_list row."""
+    (pk, status, start, end, bs, be, changed, checked, cid, rid, first, last, service, seq, planned, room,
+     cf, cl, ce, ct) = values[: len(_VISIT_VALUES)]
+    return VisitRow(pk, status, start, end, bs, be, changed, checked, cid, rid, f"{first} {last}", service, seq, planned, room,
+                    clinician_label(cf, cl, ce, ct))
+
+
 def visit_rows(*, lo: datetime, hi: datetime, now: datetime, **only) -> list[VisitRow]:
     """The visits touching [lo, hi), cancelled ones and expired holds left out, by start."""
     live = ~Q(status=Status.CANCELLED) & ~Q(status=Status.HELD, hold_expires_at__lte=now)
-    rows = (
-        Appointment.objects.filter(live, blocked_start__lt=hi, blocked_end__gt=lo, **only)
-        .order_by("start", "pk")
-        .values_list("pk", "status", "start", "end", "blocked_start", "blocked_end", "clinician_id", "room_id",
-                     "patient__first_name", "patient__last_name", "service__name", "sequence", "course__planned_sessions",
-                     "room__name", "clinician__staff__user__first_name", "clinician__staff__user__last_name",
-                     "clinician__staff__user__email", "clinician__title")
-    )
-    return [
-        VisitRow(pk, status, start, end, bs, be, cid, rid, f"{first} {last}", service, seq, planned, room,
-                 clinician_label(cf, cl, ce, ct))
-        for pk, status, start, end, bs, be, cid, rid, first, last, service, seq, planned, room, cf, cl, ce, ct in rows
-    ]
+    rows = Appointment.objects.filter(live, blocked_start__lt=hi, blocked_end__gt=lo, **only).order_by("start", "pk")
+    return [_visit_row(values) for values in rows.values_list(*_VISIT_VALUES)]
 
 
 @dataclass
@@ -355,28 +362,7 @@ def day_sheet(*, day: date, clinician_id: int | None, now: datetime) -> tuple[Cl
 ARRIVALS_SHOWN = 12
 
 
-@dataclass(slots=True)
-class Arrival:
-    """One line of the day's arrivals (plain values: the worklist reads them, nothing more)."""
-
-    pk: int
-    status: str
-    start: datetime
-    status_changed_at: datetime | None
-    checked_in_at: datetime | None
-    patient_name: str
-    service_name: str
-    sequence: int | None
-    planned: int | None
-    room_name: str | None
-    clinician_name: str
-
-    @property
-    def status_label(self) -> str:
-        return Status(self.status).label
-
-
-def arrivals(*, day: date, tz: ZoneInfo, limit: int = ARRIVALS_SHOWN) -> tuple[list[Arrival], int]:
+def arrivals(*, day: date, tz: ZoneInfo, limit: int = ARRIVALS_SHOWN) -> tuple[list[VisitRow], int]:
     """The day's visits still to come or in the clinic (booked or checked in), in time order: the
     first ``limit`` of them and how many there are in all (one query: a window count).
 
@@ -388,16 +374,9 @@ def arrivals(*, day: date, tz: ZoneInfo, limit: int = ARRIVALS_SHOWN) -> tuple[l
         Appointment.objects.filter(start__gte=lo, start__lt=hi, status__in=[Status.BOOKED, Status.CHECKED_IN])
         .annotate(total=Window(Count("pk")))
         .order_by("start", "pk")
-        .values_list("pk", "status", "start", "status_changed_at", "checked_in_at", "patient__first_name",
-                     "patient__last_name", "service__name", "sequence", "course__planned_sessions", "room__name",
-                     "clinician__staff__user__first_name", "clinician__staff__user__last_name",
-                     "clinician__staff__user__email", "clinician__title", "total")[:limit]
+        .values_list(*_VISIT_VALUES, "total")[:limit]
     )
-    lines = [
-        Arrival(pk, status, start, changed, checked, f"{first} {last}", service, seq, planned, room, clinician_label(cf, cl, ce, ct))
-        for pk, status, start, changed, checked, first, last, service, seq, planned, room, cf, cl, ce, ct, _ in rows
-    ]
-    return lines, rows[0][-1] if rows else 0
+    return [_visit_row(values) for values in rows], rows[0][-1] if rows else 0
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ a form, one service call, a redirect. Every rule lives in services.py and bookin
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.http import Http404
@@ -31,8 +31,8 @@ from . import desk_selectors, selectors, services, visits
 from .forms import (
     CalendarForm,
     ContactForm,
-    DeskCancelForm,
     DeskBookForm,
+    DeskCancelForm,
     DeskMoveForm,
     StopCourseForm,
     UndoForm,
@@ -205,6 +205,7 @@ def book(request):
         query = get.get("q", "").strip()[:100]
         context["query"] = query
         context["patients"] = list(clinic_selectors.patient_search(query, limit=PATIENT_SEARCH_LIMIT)) if query else []
+        context["pick_query"] = "".join(f"&{k}={quote(str(v))}" for k, v in carry.items() if v)
         context["new_patient_form"] = StaffPatientForm()
         if request.htmx and request.htmx.target == "patient-results":
             return render(request, "booking/desk/_patient_results.html", context)
