@@ -44,6 +44,18 @@ def clinician_label(first: str, last: str, email: str, title: str) -> str:
     return f"{name}, {title}" if title else name
 
 
+def first_resource(by: str) -> int | None:
+    """The first clinician (by name) or room, as the calendar lists them."""
+    if by == BY_ROOM:
+        return Room.objects.filter(is_active=True).order_by("name", "pk").values_list("pk", flat=True).first()
+    return (
+        Clinician.objects.filter(staff__is_active=True)
+        .order_by("staff__user__last_name", "staff__user__first_name", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def _minutes_of(t) -> int:
     return t.hour * 60 + t.minute
 

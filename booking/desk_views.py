@@ -101,12 +101,13 @@ def calendar(request):
         else:
             by = desk_selectors.BY_CLINICIAN  # where it fits is worked out per clinician
     days = _week_of(day) if view == "week" else [day]
-    only = None
-    if view == "week":
-        only = data.get("who")
+    only = data.get("who") if view == "week" else None
+    if view == "week" and only is None:  # a week shows one clinician (or room): the first, to start with
+        first = desk_selectors.first_resource(by)
+        if first is not None:
+            query = {"date": day.isoformat(), "by": by, "view": "week", "who": first, **({"move": moving.pk} if moving else {})}
+            return redirect(f"{reverse('booking:desk_calendar')}?{urlencode(query)}")
     desk = desk_selectors.desk_grid(days=days, by=by, now=now, only=only, moving=moving)
-    if view == "week" and only is None and desk.resources:
-        return redirect(f"{reverse('booking:desk_calendar')}?{urlencode({'date': day.isoformat(), 'by': by, 'view': 'week', 'who': desk.resources[0].pk, **({'move': moving.pk} if moving else {})})}")
     step = timedelta(days=7 if view == "week" else 1)
     keep = {"by": by, "view": view, **({"who": only} if only else {}), **({"move": moving.pk} if moving else {})}
 

@@ -10,8 +10,10 @@ from clinic.models import Clinician, Room, Weekday
 
 from .models import (
     COURSE_SESSIONS_MAX,
+    FIRST_DATE,
     HOLD_MINUTES_MAX,
     HORIZON_DAYS_MAX,
+    LAST_DATE,
     NOTICE_HOURS_MAX,
     SLOT_STEPS,
     SPACING_DAYS_MAX,
@@ -20,10 +22,6 @@ from .models import (
     ContactChannel,
 )
 
-# Dates the calendars and booking forms accept: anything else (year 1, year 9999) is a typo, and
-# answering it with a form error keeps date arithmetic far from the limits of Python's dates.
-FIRST_DATE = date(2000, 1, 1)
-LAST_DATE = date(2100, 12, 31)
 DATE_RANGE_ERROR = _("Choose a date between 2000 and 2100.")
 
 

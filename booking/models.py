@@ -5,7 +5,7 @@ blocks (``blocked_start``/``blocked_end``: the visit plus its service's buffers)
 no-overlap rule is enforced on that range by the database itself (see booking/db_guards.py).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -117,6 +117,11 @@ class ClinicClosure(models.Model):
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
+
+# The dates the calendars and booking accept at all: anything else (year 1, year 9999) is a typo,
+# refused politely long before date arithmetic reaches the limits of Python's dates.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
 
 # The widest values the clinic settings accept; the database refuses anything beyond them too.
 SPACING_DAYS_MAX = 365  # no clinic spaces sessions a year apart: such a value is a typo

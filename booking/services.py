@@ -35,6 +35,7 @@ from clinic.models import Clinic, Clinician, Patient
 from . import availability, db_guards, emails, events, hooks, selectors, spacing, visits
 from .clearance import clearance_for
 from .models import (
+    LAST_DATE,
     SESSION_STATUSES,
     Appointment,
     AppointmentLog,
@@ -320,11 +321,13 @@ class _Placement:
     override_reason: str
 
 
-def _check_start(start: datetime, now: datetime) -> None:
+def _check_start(w: Write, start: datetime) -> None:
     if start.tzinfo is None:
         raise BookingError("off_grid")
-    if start <= now:
+    if start <= w.now:
         raise BookingError("in_the_past")
+    if start.date() > LAST_DATE:
+        raise BookingError("too_far", horizon_days=w.policy.horizon_days)
 
 
 def _check_service_open(w: Write, service: Service) -> None:
@@ -465,7 +468,7 @@ def _place(
 ) -> _Placement:
     """Every check a new time must pass, in order; the first refusal is raised."""
     w.attempt = (service, start, clinician_id)
-    _check_start(start, w.now)
+    _check_start(w, start)
     _check_service_open(w, service)
     _check_email_verified(w, patient)
     _check_clearance(patient=patient, service=service, start=start, now=w.now)

@@ -68,4 +68,7 @@ def grid_cells(context, column):
             out.append(f'<li class="cell cell-{kind}" {place}"><span>{escape(c.label)}</span></li>')
         else:
             out.append(f'<li class="cell cell-{kind}" {place}" aria-hidden="true"></li>')
+    if not any(c.kind in ("visit", "free", "target", "timeoff", "closed") for c in column.cells):
+        # Only the phone's day list shows it: the grid's shading already says so.
+        out.append(f'<li class="cell cell-note">{escape(_("Nothing to book"))}</li>')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or a number
