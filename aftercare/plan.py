@@ -224,6 +224,8 @@ def should_send(facts: SendFacts) -> tuple[bool, str]:
         return True, ""
     if facts.status != "completed":
         return False, f"appointment {facts.status}"
+    if facts.now < facts.start:  # whatever the status says, aftercare never goes before the visit
+        return False, "the visit has not taken place yet"
     if facts.kind in COURSE_KINDS:
         if not facts.course_continues:
             return False, "course finished"

@@ -34,3 +34,11 @@ def on_no_show(sender, appointment, **kwargs):
 @receiver(events.appointment_completed, dispatch_uid="aftercare.completed")
 def on_completed(sender, appointment, **kwargs):
     services.plan_after_completion(appointment=appointment)
+
+
+@receiver(events.appointment_reverted, dispatch_uid="aftercare.reverted")
+def on_reverted(sender, appointment, undone, **kwargs):
+    # A completion taken back: the aftercare it planned has not happened yet, so withdraw what
+    # has not gone out (a message a worker holds is stopped by its own send-time check).
+    if undone == "completed":
+        services.cancel_pending(appointment=appointment, reason="the visit's completion was undone")

@@ -387,10 +387,11 @@ def _claim(message_ids: list[int], batch: Batch) -> tuple[list[Outgoing], dict[i
 
 def _still_due(message: Message):
     """The visit as this message was planned for it, checked by the database in the same statement."""
-    statuses = [Status.BOOKED] if timeline.Kind(message.kind) in timeline.PRE_VISIT else [Status.COMPLETED]
-    return Exists(Appointment.objects.filter(
-        pk=OuterRef("appointment_id"), start=OuterRef("planned_for_start"), status__in=statuses,
-    ))
+    visit = Appointment.objects.filter(pk=OuterRef("appointment_id"), start=OuterRef("planned_for_start"))
+    if timeline.Kind(message.kind) in timeline.PRE_VISIT:
+        return Exists(visit.filter(status=Status.BOOKED))
+    # After the visit: still completed, and it has really begun.
+    return Exists(visit.filter(status=Status.COMPLETED, start__lte=timezone.now()))
 
 
 def _deliver(outgoing: Outgoing, batch: Batch) -> str:

@@ -16,57 +16,21 @@ appointments, prints figures, and drops the database again. Figures:
 Targets: slot page under 30 ms, 90-day search under 200 ms.
 """
 
-import os
 import random
-import statistics
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-0123456789abcdefghijklmnop")
-os.environ.setdefault("SITE_URL", "http://testserver")
-os.environ["DEBUG"] = "false"
-os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
-_tmp = tempfile.mkdtemp(prefix="clinic-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
-
-import warnings  # noqa: E402
-
-import django  # noqa: E402
-
-warnings.filterwarnings("ignore", message="No directory at")
-
-django.setup()
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import TMP, median_ms, queries_of  # noqa: E402  (sets up Django first)
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
 
 REPEAT_PAGE = 40
 REPEAT_SEARCH = 15
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles
-
-
-def median_ms(func, repeat: int) -> float:
-    func()  # warm up caches and imports
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
-def queries_of(func) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        func()
-    return len(ctx.captured_queries)
 
 
 def seed_people():
@@ -171,7 +135,7 @@ def main():
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = f"{_tmp}/test-bench.sqlite3"
+        connection.settings_dict["TEST"]["NAME"] = f"{TMP}/test-bench.sqlite3"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         with time_machine.travel(NOW, tick=True):

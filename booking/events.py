@@ -14,3 +14,7 @@ appointment_moved = Signal()  # appointment, previous_start, previous_end (aware
 appointment_cancelled = Signal()  # appointment, by (the User who cancelled, or None for the system)
 appointment_completed = Signal()  # appointment
 appointment_no_show = Signal()  # appointment
+# Staff took back today's check-in, completion or no-show (booking.visits): appointment (as it is
+# now, back in its earlier status), undone (the status that was taken back: "checked_in",
+# "completed" or "no_show"). After an undone completion nothing sent "after the visit" may go out.
+appointment_reverted = Signal()

@@ -5,7 +5,7 @@ blocks (``blocked_start``/``blocked_end``: the visit plus its service's buffers)
 no-overlap rule is enforced on that range by the database itself (see booking/db_guards.py).
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -118,6 +118,21 @@ class ClinicClosure(models.Model):
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
 
+# The dates the calendars and booking accept at all: anything else (year 1, year 9999) is a typo,
+# refused politely long before date arithmetic reaches the limits of Python's dates.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+
+# The widest values the clinic settings accept; the database refuses anything beyond them too.
+SPACING_DAYS_MAX = 365  # no clinic spaces sessions a year apart: such a value is a typo
+NOTICE_HOURS_MAX = 24 * 30
+HORIZON_DAYS_MAX = 730
+HOLD_MINUTES_MAX = 60
+SLOT_STEPS = (5, 10, 15, 20, 30, 60)  # minutes; each divides an hour, so the grid lines up
+COURSE_SESSIONS_MAX = 10  # as TreatmentCourse's course_length_sane
+WAITLIST_NOTIFY_MAX = 20
+
+
 class BookingPolicy(models.Model):
     """The clinic's booking and spacing rules; one row per clinic, created on first use."""
 
@@ -142,19 +157,30 @@ class BookingPolicy(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(min_days_between_sessions__gte=1)
-                & Q(max_days_between_sessions__gte=F("min_days_between_sessions")),
+                & Q(max_days_between_sessions__gte=F("min_days_between_sessions"))
+                & Q(max_days_between_sessions__lte=SPACING_DAYS_MAX),
                 name="policy_spacing_valid",
+                violation_error_message="Sessions must be 1 to 365 days apart, the longest gap no shorter than the shortest.",
             ),
             models.CheckConstraint(
                 condition=Q(course_sessions_min__gte=1)
                 & Q(course_sessions_max__gte=F("course_sessions_min"))
+                & Q(course_sessions_max__lte=COURSE_SESSIONS_MAX)
                 & Q(course_sessions_default__gte=F("course_sessions_min"))
                 & Q(course_sessions_default__lte=F("course_sessions_max")),
                 name="policy_course_length_valid",
+                violation_error_message="A course has 1 to 10 sessions, and the usual number lies between the fewest and the most.",
             ),
             models.CheckConstraint(
-                condition=Q(slot_step_minutes__gte=5) & Q(horizon_days__gte=1) & Q(hold_minutes__gte=1),
+                condition=Q(slot_step_minutes__in=SLOT_STEPS)
+                & Q(horizon_days__gte=1)
+                & Q(horizon_days__lte=HORIZON_DAYS_MAX)
+                & Q(hold_minutes__gte=1)
+                & Q(hold_minutes__lte=HOLD_MINUTES_MAX)
+                & Q(notice_hours__lte=NOTICE_HOURS_MAX)
+                & Q(waitlist_notify_count__lte=WAITLIST_NOTIFY_MAX),
                 name="policy_slots_valid",
+                violation_error_message="Check the slot step, horizon, hold time, notice and waiting-list number: one is out of range.",
             ),
         ]
 
@@ -224,8 +250,14 @@ class Status(models.TextChoices):
 
 # Rows in these states occupy their clinician and room: the database refuses overlaps among them
 # (booking/db_guards.py). Only a cancellation (or an expired hold, which is marked cancelled) frees
-# the time. Keep db_guards.BLOCKING_SQL in step.
+# the time. A no-show keeps its time: it is only recorded once the visit has started, so the time
+# is spent, and undoing a mistaken no-show can never collide with a booking made since.
+# Keep db_guards.BLOCKING_SQL in step.
 BLOCKING_STATUSES = (Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED, Status.NO_SHOW)
+# Rows in these states are a session of their course: they hold its sequence number and anchor the
+# spacing window of the next one. A no-show or a cancelled visit never does (DESIGN invariant 7):
+# its number is free to book again, and the next window counts from the session before it.
+SESSION_STATUSES = (Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
 UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 
 
@@ -247,6 +279,9 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     booked_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current status was recorded; it can be undone that clinic day."
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     cancel_reason = models.CharField(max_length=200, blank=True)
@@ -279,10 +314,11 @@ class Appointment(models.Model):
                 condition=Q(course__isnull=True, sequence__isnull=True) | Q(course__isnull=False, sequence__gte=1),
                 name="appointment_course_has_sequence",
             ),
-            # One live appointment per session number of a course.
+            # One appointment per session number of a course, among those that count as a session
+            # (a no-show frees its number for the booking that replaces it).
             models.UniqueConstraint(
                 fields=["course", "sequence"],
-                condition=Q(status__in=BLOCKING_STATUSES),
+                condition=Q(status__in=SESSION_STATUSES),
                 name="appointment_one_per_course_session",
             ),
         ]
@@ -297,6 +333,31 @@ class Appointment(models.Model):
     @property
     def is_overridden(self) -> bool:
         return bool(self.override_reason)
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    EMAIL = "email", "E-mail"
+    TEXT = "sms", "Text message"
+    IN_PERSON = "in_person", "In person"
+
+
+class CourseContact(models.Model):
+    """The desk reached out (or tried to) about a course: the overdue list shows the latest."""
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="contacts")
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    note = models.CharField(max_length=300, help_text="What was said or left, e.g. \"left a voicemail\".")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["course", "-at"], name="course_contact_latest_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(note=""), name="course_contact_has_note")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} about {self.course} on {self.at:%Y-%m-%d}"
 
 
 class AppointmentLog(models.Model):
@@ -333,6 +394,11 @@ class WaitlistEntry(models.Model):
     created_at = models.DateTimeField()
     last_notified_at = models.DateTimeField(null=True, blank=True)
     notified_count = models.PositiveSmallIntegerField(default=0)
+    # The first free time that matched, as last worked out (when a time freed up, and every few
+    # minutes by Celery beat): the desk's worklist reads it instead of running the engine.
+    match_start = models.DateTimeField(null=True, blank=True)
+    match_clinician = models.ForeignKey(Clinician, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    match_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -6,7 +6,7 @@ patient (404 otherwise), one service call, a redirect. Every rule lives in servi
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404
@@ -17,82 +17,11 @@ from django.views.decorators.http import require_POST
 
 from clinic.access import get_for_user, patient_required
 
-from . import availability, links, selectors, services
+from . import links, selectors, services
 from .clearance import clearance_for, flight_notice_for, flight_plan_for
 from .forms import CancelForm, SlotForm, WaitlistForm
 from .models import Appointment, Service, ServiceKind, Status, WaitlistEntry, WaitlistStatus
-
-DAYS_PER_PAGE = 14
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def slot_page(
-    request,
-    *,
-    service: Service,
-    now,
-    within=None,
-    exclude_appointment_id: int | None = None,
-    staff: bool = False,
-) -> dict:
-    """The day strip and the selected day's times: one slot query for 14 days."""
-    clinic = selectors.current_clinic()
-    policy = selectors.policy_for(clinic)
-    tz = clinic.tzinfo
-    earliest = (now if staff else now + policy.notice).astimezone(tz).date()
-    latest = (now + timedelta(days=policy.horizon_days)).astimezone(tz).date()
-    if within is not None:
-        earliest, latest = max(earliest, within.first_day), within.last_day
-    clinician_id = None
-    clinicians = list(service.clinicians.filter(is_bookable=True, staff__is_active=True).select_related("staff__user"))
-    chosen = request.GET.get("clinician", "")
-    if chosen.isdigit() and any(c.pk == int(chosen) for c in clinicians):
-        clinician_id = int(chosen)
-    wanted_day = _parse_day(request.GET.get("day"))
-    from_day = _parse_day(request.GET.get("from")) or wanted_day or earliest
-    from_day = min(max(from_day, earliest), latest)
-    to_day = min(from_day + timedelta(days=DAYS_PER_PAGE - 1), latest)
-    slots = selectors.slot_list(
-        service=service, first_day=from_day, last_day=to_day, now=now, clinician_id=clinician_id, within=within,
-        staff=staff, online=not staff, exclude_appointment_id=exclude_appointment_id,
-    )
-    if clinician_id is None:
-        slots = availability.first_per_start(slots)
-    by_day = selectors.group_by_day(slots, tz)
-    days = []
-    day = from_day
-    while day <= to_day:
-        days.append({"date": day, "count": len(by_day.get(day, []))})
-        day += timedelta(days=1)
-    if wanted_day in by_day:
-        selected = wanted_day
-    else:
-        selected = next(iter(by_day), None)
-    next_free = None
-    if not slots and to_day < latest:
-        found = selectors.slot_list(
-            service=service, first_day=to_day + timedelta(days=1), last_day=latest, now=now, clinician_id=clinician_id,
-            within=within, limit=1, staff=staff, online=not staff, exclude_appointment_id=exclude_appointment_id,
-        )
-        next_free = found[0] if found else None
-    return {
-        "days": days,
-        "selected_day": selected,
-        "day_slots": by_day.get(selected, []),
-        "clinicians": clinicians,
-        "clinician_id": clinician_id,
-        "earlier_from": max(earliest, from_day - timedelta(days=DAYS_PER_PAGE)) if from_day > earliest else None,
-        "later_from": to_day + timedelta(days=1) if to_day < latest else None,
-        "next_free": next_free,
-        "window": within,
-        "tz": tz,
-    }
+from .pickers import slot_page
 
 
 def _error_context(exc: services.BookingError) -> dict:
@@ -151,7 +80,7 @@ def service_slots(request, slug):
         if state.next_sequence is None:
             return render(request, "booking/service.html", context)
         window = state.window
-    context.update(slot_page(request, service=service, now=now, within=window))
+    context.update(slot_page(request.GET, service=service, now=now, within=window))
     if service.needs_screening:
         context["flight_plan"] = flight_plan_for(patient)
     context["waitlist_form"] = WaitlistForm(
@@ -368,7 +297,7 @@ def _move(request, ref: _Ref):
     if appointment.course_id and appointment.sequence and appointment.sequence > 1:
         state = selectors.course_state(appointment.course, policy=policy, tz=clinic.tzinfo)
         window = selectors.window_for_sequence(state, appointment.sequence, policy=policy, tz=clinic.tzinfo)
-    context.update(slot_page(request, service=appointment.service, now=now, within=window, exclude_appointment_id=appointment.pk))
+    context.update(slot_page(request.GET, service=appointment.service, now=now, within=window, exclude_appointment_id=appointment.pk))
     return render(request, "booking/move.html", context)
 
 

@@ -9,18 +9,22 @@ rows that touch the requested range, sorted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from clinic.models import Clinic, OpeningHours, Room
 
 from . import availability, spacing
 from .models import (
     BLOCKING_STATUSES,
+    SESSION_STATUSES,
+    UPCOMING_STATUSES,
     Appointment,
+    AppointmentLog,
     BookingPolicy,
     ClinicClosure,
     CourseStatus,
@@ -46,10 +50,27 @@ def policy_for(clinic: Clinic) -> BookingPolicy:
     return policy
 
 
-def current_clinic() -> Clinic:
-    clinic = Clinic.objects.current()
+def current_clinic(*, closures_on: Sequence[date] = ()) -> Clinic:
+    """The clinic, with its booking policy read in the same query.
+
+    ``closures_on``: local dates whose closures come along in that query too (the calendar),
+    as ``clinic.closures_on`` = {date: reason}.
+    """
+    query = Clinic.objects.select_related("booking_policy").order_by("pk")
+    if closures_on:
+        query = query.annotate(**{
+            f"closed_{n}": Subquery(ClinicClosure.objects.filter(clinic=OuterRef("pk"), date=day).values("reason")[:1])
+            for n, day in enumerate(closures_on)
+        })
+    clinic = query.first()
     if clinic is None:
         raise LookupError("No clinic is set up yet.")
+    policy = getattr(clinic, "booking_policy", None)  # None until the policy row is created
+    if policy is not None:
+        clinic._booking_policy_cache = policy
+    clinic.closures_on = {
+        day: getattr(clinic, f"closed_{n}") for n, day in enumerate(closures_on) if getattr(clinic, f"closed_{n}") is not None
+    }
     return clinic
 
 
@@ -84,6 +105,7 @@ def calendars_load(
     end: datetime,
     now: datetime,
     clinician_id: int | None = None,
+    room_id: int | None = None,
     exclude_appointment_id: int | None = None,
     online: bool = True,
     clinic: Clinic | None = None,
@@ -92,7 +114,8 @@ def calendars_load(
 
     ``online=True`` leaves out clinicians not bookable online. Holds past their expiry are not
     busy (the booking transaction also marks them cancelled before it writes). The appointment
-    being moved (``exclude_appointment_id``) does not block itself.
+    being moved (``exclude_appointment_id``) does not block itself. ``room_id``: only that room
+    may be given (the desk chose it on the calendar).
     """
     clinic = clinic or current_clinic()
     policy = policy_for(clinic)
@@ -113,7 +136,10 @@ def calendars_load(
 
     room_ids: list[int] = []
     if service.needs_room:
-        room_ids = list(Room.objects.filter(clinic=clinic, is_active=True).order_by("pk").values_list("pk", flat=True))
+        rooms = Room.objects.filter(clinic=clinic, is_active=True)
+        if room_id is not None:
+            rooms = rooms.filter(pk=room_id)
+        room_ids = list(rooms.order_by("pk").values_list("pk", flat=True))
 
     clinician_busy: dict[int, list[availability.Interval]] = defaultdict(list)
     room_busy: dict[int, list[availability.Interval]] = defaultdict(list)
@@ -182,6 +208,7 @@ def slot_list(
     online: bool = True,
     staff: bool = False,
     exclude_appointment_id: int | None = None,
+    room_id: int | None = None,
 ) -> list[availability.Slot]:
     """Free slots for ``service`` on local dates first_day..last_day, sorted by start.
 
@@ -196,6 +223,7 @@ def slot_list(
         end=end,
         now=now,
         clinician_id=clinician_id,
+        room_id=room_id,
         online=online,
         clinic=clinic,
         exclude_appointment_id=exclude_appointment_id,
@@ -262,7 +290,9 @@ def course_state(course: TreatmentCourse | None, *, policy: BookingPolicy, tz: Z
         planned = default_planned or policy.course_sessions_default
         return CourseState(None, planned, [None] * planned, 1, None)
     starts: list[datetime | None] = [None] * course.planned_sessions
-    for sequence, start in course.appointments.filter(status__in=BLOCKING_STATUSES).values_list("sequence", "start"):
+    # Only sessions that stand (held, booked, done): a no-show or a cancelled visit leaves its
+    # number free, and the next window counts from the session before it.
+    for sequence, start in course.appointments.filter(status__in=SESSION_STATUSES).values_list("sequence", "start"):
         if 1 <= sequence <= course.planned_sessions:
             starts[sequence - 1] = start
     next_sequence = next((i + 1 for i, s in enumerate(starts) if s is None), None)
@@ -284,7 +314,14 @@ def window_for_sequence(state: CourseState, sequence: int, *, policy: BookingPol
 
 
 def appointments_for_patient(patient, *, now: datetime) -> tuple[list[Appointment], list[Appointment]]:
-    """(upcoming, past) appointments of one patient, held rows left out."""
+    """(upcoming, earlier) appointments of one patient, split by the clock.
+
+    Upcoming: booked or checked in and not over yet (its end is after ``now``), soonest first.
+    Earlier: everything else, latest first, so a booked visit whose time has gone by is "earlier"
+    even before anyone marks it. The state machine (booking.visits) makes sure no visit is
+    completed or a no-show before it starts, so nothing in the future is "earlier" but a
+    cancellation. Holds are left out.
+    """
     rows = list(
         Appointment.objects.filter(patient=patient)
         .exclude(status=Status.HELD)
@@ -292,44 +329,14 @@ def appointments_for_patient(patient, *, now: datetime) -> tuple[list[Appointmen
         .select_related("service", "clinician__staff__user", "room", "course")
         .order_by("start")
     )
-    upcoming = [a for a in rows if a.end > now and a.status in (Status.BOOKED, Status.CHECKED_IN)]
-    past = [a for a in reversed(rows) if a not in upcoming]
-    return upcoming, past
+    upcoming = [a for a in rows if a.end > now and a.status in UPCOMING_STATUSES]
+    earlier = [a for a in reversed(rows) if not (a.end > now and a.status in UPCOMING_STATUSES)]
+    return upcoming, earlier
 
 
-@dataclass
-class DayColumn:
-    title: str
-    key: int
-    appointments: list[Appointment]
-
-
-def day_calendar(*, day: date, tz: ZoneInfo, by: str = "clinician") -> list[DayColumn]:
-    """One column per clinician (or room) with that local day's appointments, cancellations
-    left out. Three queries whatever the size of the day."""
-    from clinic.models import Clinician
-
-    start, end = day_bounds(day, day, tz)
-    rows = list(
-        Appointment.objects.filter(start__lt=end, end__gt=start)
-        .exclude(status=Status.CANCELLED)
-        .exclude(status=Status.HELD)
-        .select_related("patient", "service", "room", "clinician__staff__user", "course")
-        .order_by("start")
-    )
-    columns: dict[int, DayColumn] = {}
-    if by == "room":
-        for room in Room.objects.filter(is_active=True).order_by("name"):
-            columns[room.pk] = DayColumn(room.name, room.pk, [])
-        for a in rows:
-            if a.room_id is not None:
-                columns.setdefault(a.room_id, DayColumn(str(a.room), a.room_id, [])).appointments.append(a)
-    else:
-        for clinician in Clinician.objects.filter(staff__is_active=True).select_related("staff__user"):
-            columns[clinician.pk] = DayColumn(str(clinician), clinician.pk, [])
-        for a in rows:
-            columns.setdefault(a.clinician_id, DayColumn(str(a.clinician), a.clinician_id, [])).appointments.append(a)
-    return list(columns.values())
+def appointment_history(appointment: Appointment) -> list[AppointmentLog]:
+    """Who did what to one appointment, oldest first: the one reader of the history _log writes."""
+    return list(AppointmentLog.objects.filter(appointment=appointment).select_related("by").order_by("at", "pk"))
 
 
 def services_bookable_online():

@@ -11,3 +11,11 @@ def expire_holds():
     from .services import holds_expire
 
     holds_expire()
+
+
+@shared_task(ignore_result=True)
+def refresh_waitlist_matches():
+    """Every few minutes (beat): which waiting patients a free time now matches (desk worklist)."""
+    from .services import waitlist_matches_refresh
+
+    waitlist_matches_refresh()

@@ -24,4 +24,8 @@ app.conf.beat_schedule = {
         "task": "booking.tasks.expire_holds",
         "schedule": 60.0,
     },
+    "booking-refresh-waitlist-matches": {
+        "task": "booking.tasks.refresh_waitlist_matches",
+        "schedule": 300.0,
+    },
 }

@@ -149,3 +149,23 @@ class PatientSearchForm(forms.Form):
     q = forms.CharField(label="Find a patient", required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, e-mail or phone"}))
 
+
+
+class StaffPatientForm(PatientDetailsForm):
+    """A new patient as the desk takes their details (no password: they can sign up later)."""
+
+    prefix = "new"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_of_birth"].help_text = ""
+        self.fields["phone"].help_text = ""
+        self.fields["preferred_channel"].label = "Reminders by"
+        self.fields["sms_consent"].label = "The patient agrees to appointment text messages"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(Div("first_name", css_class="col-sm-6"), Div("last_name", css_class="col-sm-6"), css_class="row"),
+            Div(Div("date_of_birth", css_class="col-sm-6"), Div("phone", css_class="col-sm-6"), css_class="row"),
+            "email", "preferred_channel", "sms_consent",
+        )

@@ -71,6 +71,29 @@ def patient_sign_up(*, email: str, password: str, details: PatientDetails) -> Pa
 
 
 @transaction.atomic
+def patient_register(*, email: str, details: PatientDetails, by) -> Patient:
+    """Staff add a patient (on the phone, at the desk) without an account; they can sign up later.
+
+    Refused when the e-mail address, or the same name and date of birth, is already on file, so
+    the desk picks the existing record instead of making a second one.
+    """
+    from . import audit
+
+    email = User.objects.normalize_email(email).lower()
+    same = Patient.objects.filter(email__iexact=email).first() or Patient.objects.filter(
+        first_name__iexact=details.first_name, last_name__iexact=details.last_name, date_of_birth=details.date_of_birth
+    ).first()
+    if same is not None:
+        born = f"{same.date_of_birth.day} {same.date_of_birth:%b %Y}"
+        raise ClinicError(f"{same.full_name} (born {born}) is already on file: choose them instead.")
+    patient = Patient(email=email)
+    _apply_details(patient, details)
+    patient.save()
+    audit.record(actor=by, action="clinic.patient.created", patient=patient, obj=patient)
+    return patient
+
+
+@transaction.atomic
 def patient_update_profile(*, patient: Patient, email: str, details: PatientDetails) -> Patient:
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     _apply_details(patient, details)

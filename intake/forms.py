@@ -15,12 +15,19 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import Decision
+from .models import (
+    RECONFIRM_DAYS_MAX,
+    REVIEW_WORKING_DAYS_MAX,
+    VALIDITY_DAYS_MAX,
+    Decision,
+    IntakeSettings,
+)
 from .steps import STEP_TITLES
 
 REPLY = [("yes", "Yes"), ("no", "No"), ("unsure", "Not sure")]
@@ -480,3 +487,36 @@ def readable_answers(
             rows.append(row)
         sections.append({"step": number, "title": form.title, "rows": rows})
     return sections
+
+
+class IntakeSettingsForm(forms.ModelForm):
+    """Screening validity, the "anything changed?" window and the review promise, in plain limits."""
+
+    LIMITS = {
+        "validity_days": (1, VALIDITY_DAYS_MAX),
+        "reconfirm_days": (1, RECONFIRM_DAYS_MAX),
+        "review_working_days": (1, REVIEW_WORKING_DAYS_MAX),
+    }
+
+    class Meta:
+        model = IntakeSettings
+        fields = ["validity_days", "reconfirm_days", "review_working_days"]
+        labels = {
+            "validity_days": "A screening is valid for (days)",
+            "reconfirm_days": 'Patients confirm "anything changed?" within (days before a session)',
+            "review_working_days": "Clinicians review flagged answers within (working days)",
+        }
+        help_texts = {
+            "validity_days": "Applies to screenings sent from now on; the ones already sent keep their date.",
+            "reconfirm_days": "Usually 7.",
+            "review_working_days": "What patients are told while they wait.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.LIMITS.items():
+            field = self.fields[name]
+            message = f"Enter a whole number from {low} to {high}."
+            field.widget.attrs.update({"min": low, "max": high, "inputmode": "numeric"})
+            field.error_messages["invalid"] = message
+            field.validators = [MinValueValidator(low, message), MaxValueValidator(high, message)]

@@ -20,6 +20,10 @@ from . import rules
 DEFAULT_VALIDITY_DAYS = 180
 DEFAULT_RECONFIRM_DAYS = 7
 DEFAULT_REVIEW_WORKING_DAYS = 2
+# The widest values the settings page accepts (the database refuses anything beyond them too).
+VALIDITY_DAYS_MAX = 730
+RECONFIRM_DAYS_MAX = 30
+REVIEW_WORKING_DAYS_MAX = 20
 
 
 class IntakeSettings(models.Model):
@@ -43,8 +47,21 @@ class IntakeSettings(models.Model):
         verbose_name = "intake settings"
         verbose_name_plural = "intake settings"
         constraints = [
-            models.CheckConstraint(condition=Q(validity_days__gte=1), name="intake_settings_validity_positive"),
-            models.CheckConstraint(condition=Q(reconfirm_days__gte=1), name="intake_settings_reconfirm_positive"),
+            models.CheckConstraint(
+                condition=Q(validity_days__gte=1) & Q(validity_days__lte=VALIDITY_DAYS_MAX),
+                name="intake_settings_validity_positive",
+                violation_error_message="A screening is valid for 1 to 730 days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reconfirm_days__gte=1) & Q(reconfirm_days__lte=RECONFIRM_DAYS_MAX),
+                name="intake_settings_reconfirm_positive",
+                violation_error_message="Patients re-confirm 1 to 30 days before a session.",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_working_days__gte=1) & Q(review_working_days__lte=REVIEW_WORKING_DAYS_MAX),
+                name="intake_settings_review_days_valid",
+                violation_error_message="Reviews are promised within 1 to 20 working days.",
+            ),
         ]
 
     def __str__(self):

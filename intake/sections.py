@@ -14,9 +14,15 @@ def _may_see_screening(request, page):
 
 
 def _reviews_waiting(request, page):
+    """The worklist line: how many screenings wait for a clinician, and since when (one query)."""
     if not request.user.has_perm("intake.review_screening"):
         return None
-    return {"reviews_waiting": selectors.review_queue().count()}
+    waiting = selectors.review_queue_summary()
+    return {"reviews_waiting": waiting["count"], "oldest_waiting_since": waiting["oldest"]}
+
+
+def _may_change_settings(request, page):
+    return {} if request.user.has_perm("intake.change_intakesettings") else None
 
 
 def _flight_on_visit(request, page):
@@ -34,3 +40,4 @@ def register() -> None:
     sections.register("patient_detail", "intake/_patient_status.html", order=10, context=_may_see_screening)
     sections.register("staff_home", "intake/_staff_home.html", order=20, context=_reviews_waiting)
     sections.register("desk_appointment", "intake/_flight_notice.html", order=10, context=_flight_on_visit)
+    sections.register("settings_nav", "intake/_settings_nav.html", order=40, context=_may_change_settings)

@@ -5,10 +5,23 @@ from datetime import datetime
 
 from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery
 
+
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
 from clinic.models import Clinic, Patient
 
 from . import clearance
-from .models import Consent, ConsentText, Decision, IntakeSettings, Reconfirmation, Screening, ScreeningStatus
+from .models import (
+    DEFAULT_RECONFIRM_DAYS,
+    Consent,
+    ConsentText,
+    Decision,
+    IntakeSettings,
+    Reconfirmation,
+    Screening,
+    ScreeningStatus,
+)
 
 
 def current_screening(patient: Patient) -> Screening | None:
@@ -81,6 +94,11 @@ def review_queue() -> QuerySet[Screening]:
         .select_related("patient")
         .order_by("submitted_at", "pk")
     )
+
+
+def review_queue_summary() -> dict:
+    """{"count": screenings waiting for a clinician, "oldest": when the longest-waiting was sent}."""
+    return review_queue().order_by().aggregate(count=Count("pk"), oldest=Min("submitted_at"))
 
 
 def other_flagged() -> QuerySet[Screening]:
@@ -160,3 +178,23 @@ def chart_screening(patient: Patient, *, now: datetime) -> ChartScreening:
         )
     verdict = clearance.status(facts, now=now, tz=Clinic.objects.current_time_zone())
     return ChartScreening(verdict, current, [s for s in rows if s.status != ScreeningStatus.DRAFT], has_draft)
+
+
+def confirmation_annotations(patient_field: str = "patient") -> dict:
+    """Annotations for a queryset of rows that point at a patient: when that patient last told us
+    their answers stand (``last_reconfirmed``: an "anything changed?" form; ``last_screened``: the
+    current screening, which counts as one) and the clinic's ``reconfirm_days``. Subqueries, so a
+    list of sessions learns all of it in its own single query (booking's worklist)."""
+    patient = OuterRef(patient_field)
+    return {
+        "last_reconfirmed": Subquery(Reconfirmation.objects.filter(patient=patient).order_by("-at").values("at")[:1]),
+        "last_screened": Subquery(
+            Screening.objects.filter(patient=patient, status=ScreeningStatus.SUBMITTED)
+            .order_by("-submitted_at").values("submitted_at")[:1]
+        ),
+        "reconfirm_days": Coalesce(
+            Subquery(IntakeSettings.objects.order_by("clinic_id").values("reconfirm_days")[:1]),
+            Value(DEFAULT_RECONFIRM_DAYS),
+            output_field=IntegerField(),
+        ),
+    }

@@ -276,3 +276,24 @@ def answers_viewed(*, viewer, screening: Screening) -> None:
     audit.record(actor=viewer, action="intake.answers.viewed", patient=screening.patient, obj=screening,
                  details={"own": getattr(viewer, "patient", None) == screening.patient})
 
+
+
+SETTINGS_FIELDS = ("validity_days", "reconfirm_days", "review_working_days")
+
+
+@transaction.atomic
+def intake_settings_update(*, changes: dict[str, int], by) -> IntakeSettings:
+    """The clinic admin's intake settings. A new validity applies to screenings sent from now on."""
+    if not by.has_perm("intake.change_intakesettings"):
+        raise IntakeError("You are not allowed to change the intake settings.")
+    clinic = Clinic.objects.current()
+    current, _ = IntakeSettings.objects.select_for_update().get_or_create(clinic=clinic)
+    before = {f: getattr(current, f) for f in SETTINGS_FIELDS}
+    for name in SETTINGS_FIELDS:
+        if name in changes:
+            setattr(current, name, changes[name])
+    current.save()
+    changed = {f: [before[f], getattr(current, f)] for f in SETTINGS_FIELDS if before[f] != getattr(current, f)}
+    if changed:
+        audit.record(actor=by, action="intake.settings.changed", obj=current, details=changed)
+    return current

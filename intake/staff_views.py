@@ -7,12 +7,12 @@ the status, on the patient's page. Every view of answers is audited; pages are n
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.access import get_for_user, staff_required
 
 from . import selectors, services
-from .forms import DecisionForm, field_label, readable_answers
+from .forms import DecisionForm, IntakeSettingsForm, field_label, readable_answers
 from .models import IntakeSettings, Screening, ScreeningStatus
 
 
@@ -86,3 +86,19 @@ def screening_decide(request, pk):
             messages.success(request, f"Decision saved. {screening.patient.first_name} has been e-mailed to log in.")
             return redirect("intake:review_queue")
     return _render_screening(request, screening, form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("intake.change_intakesettings")
+def intake_settings(request):
+    """The intake tab of the clinic settings."""
+    form = IntakeSettingsForm(request.POST or None, instance=IntakeSettings.for_clinic())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intake_settings_update(changes=form.cleaned_data, by=request.user)
+        except services.IntakeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "The intake settings are saved.")
+            return redirect("intake:settings")
+    return render(request, "intake/staff/settings.html", {"form": form})

@@ -18,4 +18,5 @@ urlpatterns = [
     path("reviews/", staff_views.review_queue, name="review_queue"),
     path("screenings/<int:pk>/", staff_views.screening_answers, name="screening_answers"),
     path("screenings/<int:pk>/decide/", staff_views.screening_decide, name="screening_decide"),
+    path("settings/", staff_views.intake_settings, name="settings"),
 ]

@@ -173,10 +173,10 @@ def test_events_are_sent_inside_the_transaction(cal, patient, front_desk, now):
         a = appointment_move(appointment=a, start=local(WED, "11:00"), by=patient.user)
         appointment_cancel(appointment=a, by=patient.user)
         b = book(patient, cal.consultation, local(WED, "12:00"))
-        appointment_check_in(appointment=b, by=front_desk)
-        appointment_complete(appointment=b, by=front_desk)
+        appointment_check_in(appointment=b, by=front_desk, now=b.start)
+        appointment_complete(appointment=b, by=front_desk, now=b.end)
         c = book(patient, cal.consultation, local(WED, "14:00"))
-        appointment_mark_no_show(appointment=c, by=front_desk)
+        appointment_mark_no_show(appointment=c, by=front_desk, now=c.start + timedelta(minutes=15))
     finally:
         for s in signals:
             s.disconnect(receiver)
@@ -197,9 +197,9 @@ def test_a_patient_cannot_mark_their_own_visit_completed(cal, patient, now):
 
 def test_a_completed_visit_cannot_be_marked_no_show(cal, patient, front_desk, now):
     a = book(patient, cal.consultation, local(WED, "10:00"))
-    appointment_complete(appointment=a, by=front_desk)
+    appointment_complete(appointment=a, by=front_desk, now=a.end)
     with pytest.raises(BookingError) as refused:
-        appointment_mark_no_show(appointment=a, by=front_desk)
+        appointment_mark_no_show(appointment=a, by=front_desk, now=a.end)
     assert refused.value.code == "bad_transition"
 
 
@@ -270,7 +270,7 @@ def test_an_objection_registered_by_another_app_keeps_the_visit_from_being_compl
     hooks.register_completion_check(lambda appointment: None)
     a = book(patient, cal.consultation, local(WED, "10:00"))
     with pytest.raises(BookingError) as refused:
-        appointment_complete(appointment=a, by=front_desk)
+        appointment_complete(appointment=a, by=front_desk, now=a.end)
     assert refused.value.code == "completion_blocked"
     assert "Sign the treatment record first." in refused.value.message
     a.refresh_from_db()

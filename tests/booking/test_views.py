@@ -161,38 +161,41 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(client, alices):
 
 def test_front_desk_books_for_any_patient(client, cal, front_desk, other_patient, now):
     client.force_login(front_desk)
+    start = local(date(2026, 3, 2), "15:00")  # today: no notice for the desk
     response = client.post(
-        f"/booking/desk/book/?patient={other_patient.pk}",
-        {"service": cal.consultation.pk, "day": "2026-03-02", "time": "15:00"},  # today: no notice for the desk
+        f"/booking/desk/book/?patient={other_patient.pk}&service=consultation", {"start": start.isoformat()}
     )
     a = Appointment.objects.get()
     assert response["Location"] == f"/booking/desk/appointments/{a.pk}/"
     assert a.patient == other_patient and a.booked_by == front_desk
-    assert a.start == local(date(2026, 3, 2), "15:00")
+    assert a.start == start
 
 
 def test_front_desk_checks_in_and_completes_and_the_calendar_shows_it(client, alices, front_desk):
-    client.force_login(front_desk)
-    client.post(f"/booking/desk/appointments/{alices.pk}/check_in/")
+    with time_machine.travel(alices.start - timedelta(minutes=10), tick=False):
+        client.force_login(front_desk)  # a login lasts hours, not days
+        client.post(f"/booking/desk/appointments/{alices.pk}/check_in/")
     alices.refresh_from_db()
     assert alices.status == Status.CHECKED_IN
-    client.post(f"/booking/desk/appointments/{alices.pk}/complete/")
+    with time_machine.travel(alices.end, tick=False):
+        client.post(f"/booking/desk/appointments/{alices.pk}/complete/")
+        body = client.get("/booking/desk/?date=2026-03-04").content.decode()
     alices.refresh_from_db()
     assert alices.status == Status.COMPLETED
-    body = client.get("/booking/desk/?date=2026-03-04").content.decode()
-    assert "Alice Walker" in body and "10:00 AM" in body and "Completed" in body
+    assert "Alice Walker" in body and "10:00–10:30 AM" in body and "Completed" in body
     assert "By room" in body
 
 
 def test_only_a_clinician_sees_and_uses_the_override_field(client, cal, patient, cleared, clinician, front_desk, now):
     appointment_book(patient=patient, service=cal.session, start=local(WED, "10:00"), by=patient.user)
-    data = {"service": cal.session.pk, "day": "2026-03-11", "time": "10:00", "override_reason": "Early review of a small area"}
+    url = f"/booking/desk/book/?patient={patient.pk}&service=sclerotherapy"
+    data = {"start": local(date(2026, 3, 11), "10:00").isoformat(), "override_reason": "Early review of a small area"}
     client.force_login(front_desk)
-    assert "override_reason" not in client.get(f"/booking/desk/book/?patient={patient.pk}").context["form"].fields
-    response = client.post(f"/booking/desk/book/?patient={patient.pk}", data)
+    assert "override_reason" not in client.get(url).context["form"].fields
+    response = client.post(url, data)
     assert "between Wednesday 18 March" in response.content.decode()
     client.force_login(clinician)
-    client.post(f"/booking/desk/book/?patient={patient.pk}", data)
+    client.post(url, data)
     second = Appointment.objects.get(sequence=2)
     assert second.override_by == clinician and second.override_reason == "Early review of a small area"
 
