@@ -99,6 +99,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'clinic.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, rebuilding tables so that the guards' triggers survive (see its docstring).
+    DATABASES["default"]["ENGINE"] = "clinic.db_backends.sqlite3"
     # SQLite cannot hold the exclusion constraints PostgreSQL uses against double booking, so
     # every write transaction starts with BEGIN IMMEDIATE: booking writers are serialised
     # instead of failing with "database is locked" half-way through.

@@ -82,7 +82,7 @@ def test_defaults_need_no_server_at_all(tmp_path):
     result = run_django(code, {"DEBUG": "true"}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str((
-        "django.db.backends.sqlite3", "IMMEDIATE", "filesystem://", "django.core.mail.backends.filebased.EmailBackend",
+        "clinic.db_backends.sqlite3", "IMMEDIATE", "filesystem://", "django.core.mail.backends.filebased.EmailBackend",
     ))
 
 
