@@ -28,3 +28,12 @@ def cleared(patient, now):
     screening = ScreeningFactory(patient=patient)
     sign_consent(patient)
     return screening
+
+
+@pytest.fixture
+def no_record_needed(monkeypatch):
+    """Booking's own rules for completing a session, without the treatment app's "record and sign
+    the treatment first" (that objection is tested with the treatment record, in tests/treatment)."""
+    from booking import hooks
+
+    monkeypatch.setattr(hooks, "_completion_checks", [])

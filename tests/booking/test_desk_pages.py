@@ -367,7 +367,7 @@ def test_the_worklist_lists_sessions_whose_re_confirmation_is_missing(client, ca
         assert "Everyone has answered." in body
 
 
-def test_the_worklist_lists_overdue_courses_with_their_last_contact(client, cal, patient, cleared, front_desk, now):
+def test_the_worklist_lists_overdue_courses_with_their_last_contact(client, cal, patient, cleared, front_desk, now, no_record_needed):
     first = appointment_book(patient=patient, service=cal.session, start=local(WED, "10:00"), by=front_desk)
     appointment_complete(appointment=first, by=front_desk, now=first.end)
     # The window after 4 March closes on 15 April; on 16 April nothing is booked.
@@ -389,7 +389,7 @@ def test_the_worklist_lists_overdue_courses_with_their_last_contact(client, cal,
     assert CourseContact.objects.filter(course=first.course).count() == 2
 
 
-def test_a_missed_next_session_makes_a_course_overdue_again(client, cal, patient, cleared, front_desk, now):
+def test_a_missed_next_session_makes_a_course_overdue_again(client, cal, patient, cleared, front_desk, now, no_record_needed):
     first = appointment_book(patient=patient, service=cal.session, start=local(WED, "10:00"), by=front_desk)
     appointment_complete(appointment=first, by=front_desk, now=first.end)
     second = appointment_book(patient=patient, service=cal.session, start=local(date(2026, 4, 14), "10:00"), by=front_desk)

@@ -132,7 +132,7 @@ def session_visit(cal, patient, start):
     return appointment_book(patient=patient, service=cal.session, start=start, by=patient.user)
 
 
-def test_undoing_completed_withdraws_the_aftercare_not_yet_sent(cal, patient, cleared, front_desk, now):
+def test_undoing_completed_withdraws_the_aftercare_not_yet_sent(cal, patient, cleared, front_desk, now, no_record_needed):
     a = session_visit(cal, patient, local(WED, "10:00"))
     appointment_complete(appointment=a, by=front_desk, now=a.end)
     after = Message.objects.filter(appointment=a, kind__in=[Kind.AFTERCARE, Kind.CHECK_IN])
@@ -157,7 +157,7 @@ def test_aftercare_never_goes_out_before_the_visit_whatever_the_row_says(cal, pa
     assert withheld.status == MessageStatus.SKIPPED and withheld.last_error == "the visit has not taken place yet"
 
 
-def test_undoing_completed_reopens_a_course_it_had_finished(cal, patient, cleared, front_desk, now):
+def test_undoing_completed_reopens_a_course_it_had_finished(cal, patient, cleared, front_desk, now, no_record_needed):
     course = course_book_all(patient=patient, service=cal.session, start=local(WED, "10:00"), by=front_desk,
                              planned_sessions=2)
     first, second = course.appointments.order_by("sequence")
@@ -174,7 +174,7 @@ def test_undoing_completed_reopens_a_course_it_had_finished(cal, patient, cleare
 
 
 def test_a_no_show_frees_its_session_number_and_the_next_window_counts_from_the_session_before(
-    cal, patient, cleared, front_desk, now
+    cal, patient, cleared, front_desk, now, no_record_needed
 ):
     first = session_visit(cal, patient, local(WED, "10:00"))
     appointment_complete(appointment=first, by=front_desk, now=first.end)

@@ -70,3 +70,9 @@ def entry(*volumes: str, **changes) -> RecordInput:
         injections=24, reactions=("none",), compression="class_2", compression_days=3,
     )
     return replace(base, **changes)
+
+
+@pytest.fixture
+def after_the_visit(now, time_machine):
+    """10:40 the same morning: the 10:00 session has taken place, so it may be marked completed."""
+    time_machine.move_to(local(TODAY, "10:40"), tick=False)

@@ -231,12 +231,12 @@ def test_a_session_is_completed_only_with_a_signed_record(cal, patient, front_de
     assert booking.appointment_complete(appointment=visit, by=front_desk).status == Status.COMPLETED
 
 
-def test_a_signed_not_treated_record_lets_the_visit_close(visit, doctor, front_desk):
+def test_a_signed_not_treated_record_lets_the_visit_close(visit, doctor, front_desk, after_the_visit):
     save(visit, services.RecordInput(outcome="not_treated", not_treated_reason="patient unwell"), doctor, sign=True)
     assert booking.appointment_complete(appointment=visit, by=front_desk).status == Status.COMPLETED
 
 
-def test_other_visits_complete_without_a_record(make_visit, patient, front_desk, cal):
+def test_other_visits_complete_without_a_record(make_visit, patient, front_desk, cal, after_the_visit):
     consultation = make_visit(patient, service=cal.consultation)
     assert booking.appointment_complete(appointment=consultation, by=front_desk).status == Status.COMPLETED
 

@@ -127,7 +127,7 @@ def test_10_5_ml_is_refused_next_to_the_areas_and_nothing_typed_is_lost(client, 
     assert record.is_signed and record.total_volume_ml == Decimal("10.00")
 
 
-def test_a_draft_then_sign_then_complete_the_visit(client, doctor, visit):
+def test_a_draft_then_sign_then_complete_the_visit(client, doctor, visit, after_the_visit):
     client.force_login(doctor)
     client.post(reverse("treatment:record_edit", args=[visit.pk]), form_data("1", "1", action="save"))
     record = TreatmentRecord.objects.get()
@@ -144,7 +144,7 @@ def test_a_draft_then_sign_then_complete_the_visit(client, doctor, visit):
     assert AuditEvent.objects.filter(action="treatment.record.viewed", object_id=str(record.pk)).exists()
 
 
-def test_completing_without_a_signed_record_says_why(client, doctor, visit):
+def test_completing_without_a_signed_record_says_why(client, doctor, visit, after_the_visit):
     client.force_login(doctor)
     response = client.post(reverse("treatment:visit_complete", args=[visit.pk]), follow=True)
     assert "Record and sign the treatment first" in response.content.decode()
