@@ -6,7 +6,7 @@ from django.db import transaction
 
 from clinic import outbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # like every transactional test: the next one restores roles and permissions
 
 
 @pytest.fixture
