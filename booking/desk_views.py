@@ -111,7 +111,7 @@ def appointment(request, pk):
         "booking/desk/appointment.html",
         {
             "appointment": a,
-            "log": a.log.select_related("by").all(),
+            "log": selectors.appointment_history(a),
             "course_sessions": course_sessions,
             "cancel_form": CancelForm(),
         },

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from clinic.models import Clinic, OpeningHours, Room
+from clinic import selectors as clinic_selectors
+from clinic.models import AuditEvent, Clinic, OpeningHours, Room
 
 from . import availability, spacing
 from .models import (
@@ -281,6 +282,11 @@ def window_for_sequence(state: CourseState, sequence: int, *, policy: BookingPol
 
 
 # --- lists ----------------------------------------------------------------------------------
+
+
+def appointment_history(appointment: Appointment) -> QuerySet[AuditEvent]:
+    """Who booked, moved, checked in or cancelled this visit, and when: its entries in the audit store."""
+    return clinic_selectors.history_of(appointment)
 
 
 def appointments_for_patient(patient, *, now: datetime) -> tuple[list[Appointment], list[Appointment]]:

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic import audit
 from clinic.access import is_staff_member
 from clinic.models import Clinician, Patient
 
@@ -31,7 +32,6 @@ from .clearance import clearance_for
 from .models import (
     BLOCKING_STATUSES,
     Appointment,
-    AppointmentLog,
     BookingPolicy,
     CourseStatus,
     Service,
@@ -185,7 +185,9 @@ def _nearest(
 
 
 def _log(appointment: Appointment, action: str, by, at: datetime, note: str = "") -> None:
-    AppointmentLog.objects.create(appointment=appointment, action=f"booking.appointment.{action}", by=by, at=at, note=note)
+    """The visit's history, in the one audit store (booking.selectors.appointment_history reads it)."""
+    audit.record(actor=by, action=f"booking.appointment.{action}", patient=appointment.patient, obj=appointment,
+                 details={"note": note} if note else {}, at=at)
 
 
 def _is_patient_self(by, patient: Patient) -> bool:
