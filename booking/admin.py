@@ -4,7 +4,6 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from . import selectors
-
 from .models import (
     Appointment,
     BookingPolicy,

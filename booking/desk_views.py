@@ -11,13 +11,13 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import get_for_user, get_patient_for_user, staff_required
 from clinic.models import Patient
 
 from . import selectors, services
-from .forms import CancelForm, DeskBookForm, DeskMoveForm
+from .forms import CancelForm, DeskBookForm, DeskMoveForm, parse_day
 from .models import Appointment, Status
 
 PATIENT_SEARCH_LIMIT = 20
@@ -27,14 +27,12 @@ def _local_start(day: date, hhmm, tz) -> datetime:
     return datetime.combine(day, hhmm, tzinfo=tz)
 
 
+@require_GET
 @staff_required("booking.view_appointment")
 def calendar(request):
     tz = selectors.current_clinic().tzinfo
     today = timezone.localdate()
-    try:
-        day = date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else today
-    except ValueError:
-        day = today
+    day = parse_day(request.GET.get("date")) or today
     by = "room" if request.GET.get("by") == "room" else "clinician"
     columns = selectors.day_calendar(day=day, tz=tz, by=by)
     return render(
@@ -52,6 +50,7 @@ def calendar(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required("booking.add_appointment")
 def book(request):
     patient = None
@@ -100,6 +99,7 @@ def _appointment(request, pk) -> Appointment:
     )
 
 
+@require_GET
 @staff_required("booking.view_appointment")
 def appointment(request, pk):
     a = _appointment(request, pk)
@@ -146,6 +146,7 @@ def action(request, pk, action):
     return redirect("booking:desk_appointment", pk=a.pk)
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required("booking.change_appointment")
 def move(request, pk):
     a = _appointment(request, pk)

@@ -1,7 +1,10 @@
+from datetime import date
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 
+from clinic.forms import CALENDAR_YEARS, calendar_date
 from clinic.models import Clinician, Patient
 
 from .models import Service
@@ -10,15 +13,17 @@ from .models import Service
 class SlotForm(forms.Form):
     """A chosen slot as the page posts it. Never trusted: the service re-checks everything."""
 
-    start = forms.DateTimeField()
+    start = forms.DateTimeField(validators=[calendar_date])
     clinician = forms.IntegerField(required=False, min_value=1)
     planned_sessions = forms.IntegerField(required=False, min_value=1, max_value=10)
     move_following = forms.BooleanField(required=False)
 
 
 class WaitlistForm(forms.Form):
-    earliest = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    latest = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    earliest = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                               validators=[calendar_date])
+    latest = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                             validators=[calendar_date])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,7 +37,7 @@ class CancelForm(forms.Form):
 
 class DeskBookForm(forms.Form):
     service = forms.ModelChoiceField(queryset=Service.objects.filter(is_active=True))
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), validators=[calendar_date])
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
                            help_text="Clinic time.")
     clinician = forms.ModelChoiceField(
@@ -55,7 +60,7 @@ class DeskBookForm(forms.Form):
 
 
 class DeskMoveForm(forms.Form):
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), validators=[calendar_date])
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"),
                            help_text="Clinic time.")
     clinician = forms.ModelChoiceField(
@@ -76,3 +81,12 @@ class DeskMoveForm(forms.Form):
 
 class PatientPickForm(forms.Form):
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
+
+
+def parse_day(value: str | None) -> date | None:
+    """A day from a query parameter, or None when it is missing, malformed or off any calendar."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and CALENDAR_YEARS[0] <= day.year <= CALENDAR_YEARS[1] else None

@@ -6,30 +6,24 @@ patient (404 otherwise), one service call, a redirect. Every rule lives in servi
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import get_for_user, patient_required
+from clinic.security import limit
 
 from . import availability, links, selectors, services
 from .clearance import clearance_for
-from .forms import CancelForm, SlotForm, WaitlistForm
+from .forms import CancelForm, SlotForm, WaitlistForm, parse_day
 from .models import Appointment, Service, ServiceKind, Status, WaitlistEntry, WaitlistStatus
 
 DAYS_PER_PAGE = 14
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def slot_page(
@@ -54,8 +48,8 @@ def slot_page(
     chosen = request.GET.get("clinician", "")
     if chosen.isdigit() and any(c.pk == int(chosen) for c in clinicians):
         clinician_id = int(chosen)
-    wanted_day = _parse_day(request.GET.get("day"))
-    from_day = _parse_day(request.GET.get("from")) or wanted_day or earliest
+    wanted_day = parse_day(request.GET.get("day"))
+    from_day = parse_day(request.GET.get("from")) or wanted_day or earliest
     from_day = min(max(from_day, earliest), latest)
     to_day = min(from_day + timedelta(days=DAYS_PER_PAGE - 1), latest)
     slots = selectors.slot_list(
@@ -102,6 +96,7 @@ def _error_context(exc: services.BookingError) -> dict:
 # --- booking ---------------------------------------------------------------------------------
 
 
+@require_GET
 @patient_required
 def start(request):
     now = timezone.now()
@@ -113,7 +108,9 @@ def start(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
+@limit("hold", key="user")  # a POST here holds a time: a script must not hold them all
 def service_slots(request, slug):
     service = get_object_or_404(Service, slug=slug, is_active=True, bookable_online=True)
     patient = request.patient
@@ -159,6 +156,7 @@ def service_slots(request, slug):
     return render(request, "booking/service.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def hold(request, pk):
     appointment = get_for_user(
@@ -201,6 +199,7 @@ def hold(request, pk):
     return render(request, "booking/hold.html", context)
 
 
+@require_GET
 @patient_required
 def my_appointments(request):
     now = timezone.now()
@@ -361,6 +360,7 @@ def _move(request, ref: _Ref):
     return render(request, "booking/move.html", context)
 
 
+@require_GET
 @patient_required
 def appointment_detail(request, pk):
     return _manage(request, _own(request, pk))
@@ -372,11 +372,14 @@ def appointment_cancel(request, pk):
     return _cancel(request, _own(request, pk))
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def appointment_move(request, pk):
     return _move(request, _own(request, pk))
 
 
+@require_GET
+@limit("signed_link", method=("GET", "POST"))
 def link_manage(request, token):
     try:
         ref = _linked(token)
@@ -386,9 +389,12 @@ def link_manage(request, token):
 
 
 @require_POST
+@limit("signed_link", method=("GET", "POST"))
 def link_cancel(request, token):
     return _cancel(request, _linked(token))
 
 
+@require_http_methods(["GET", "POST"])
+@limit("signed_link", method=("GET", "POST"))
 def link_move(request, token):
     return _move(request, _linked(token))

@@ -30,9 +30,9 @@ def _next_url(request, default: str = "home") -> str:
     return reverse(default)
 
 
-login = limit("login")(
+login = require_http_methods(["GET", "POST"])(limit("login")(
     auth_views.LoginView.as_view(authentication_form=EmailLoginForm, redirect_authenticated_user=True)
-)
+))
 
 
 # --- staff second factor ----------------------------------------------------------------------
@@ -100,8 +100,8 @@ def two_factor_recovery_codes(request):
 # --- passwords ----------------------------------------------------------------------------------
 
 
-password_reset = limit("password_reset_address", key=posted_address)(limit("password_reset")(
-    auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm)
+password_reset = require_http_methods(["GET", "POST"])(limit("password_reset_address", key=posted_address)(
+    limit("password_reset")(auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm))
 ))
 
 

@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
 
 from . import audit
 from .access import redirect_to_second_factor, second_factor_pending
@@ -98,6 +99,10 @@ class AuditedViews:
 class ClinicAdminSite(admin.AdminSite):
     site_header = "Clinic administration"
     site_title = "Clinic admin"
+
+    def admin_view(self, view, cacheable=False):
+        # Every admin page takes GET and POST (and HEAD); other methods get 405, as everywhere.
+        return require_http_methods(["GET", "HEAD", "POST"])(super().admin_view(view, cacheable))
 
     def has_permission(self, request):
         return super().has_permission(request) and not second_factor_pending(request.user)

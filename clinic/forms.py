@@ -12,6 +12,16 @@ from .models import Channel, User
 from .services import PatientDetails
 
 OLDEST_BIRTH_YEAR = 1900
+# Dates a calendar can mean. Outside them date arithmetic overflows (9999-12-31 + 1 day), so a
+# form refuses them with a message instead of a 500.
+CALENDAR_YEARS = (1900, 2200)
+
+
+def calendar_date(value):
+    """Validator for DateField and DateTimeField: a date the clinic's calendars can hold."""
+    if not CALENDAR_YEARS[0] <= value.year <= CALENDAR_YEARS[1]:
+        raise forms.ValidationError(_("Please enter a date between the years %(first)s and %(last)s.")
+                                    % {"first": CALENDAR_YEARS[0], "last": CALENDAR_YEARS[1]})
 
 
 class EmailLoginForm(AuthenticationForm):

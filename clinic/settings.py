@@ -186,7 +186,7 @@ AXES_VERBOSE = False
 # X-Forwarded-For; 0 means REMOTE_ADDR (no proxy). Lockout, rate limits and the audit log agree.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "clinic.security.client_ip"
-RATELIMIT_VIEW = "clinic.views.too_many_requests"
+RATELIMIT_VIEW = "clinic.account_views.too_many_requests"
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
     # One process (a laptop, the tests): its memory is the one cache all its requests share.
@@ -361,7 +361,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Signed-link tokens and query strings never reach a log line (clinic.logmask).
+    "filters": {"mask_secrets": {"()": "clinic.logmask.MaskSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -8,6 +8,9 @@ from . import account_views, settings_views, views
 admin.site.site_header = "Clinic administration"
 admin.site.site_title = "Clinic admin"
 
+# Django's class-based views answer PUT like POST; every page here takes GET and POST only.
+get_post = require_http_methods(["GET", "POST"])
+
 account_patterns = [
     path("login/", account_views.login, name="login"),
     path("logout/", require_http_methods(["POST"])(auth_views.LogoutView.as_view()), name="logout"),
@@ -20,12 +23,12 @@ account_patterns = [
     path("two-factor/setup/", account_views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/recovery-codes/", account_views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
     path("session/", account_views.session_status, name="session_status"),
-    path("password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password_change/", get_post(account_views.PasswordChangeView.as_view()), name="password_change"),
+    path("password_change/done/", get_post(auth_views.PasswordChangeDoneView.as_view()), name="password_change_done"),
     path("password_reset/", account_views.password_reset, name="password_reset"),
-    path("password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", account_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("password_reset/done/", get_post(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", get_post(account_views.PasswordResetConfirmView.as_view()), name="password_reset_confirm"),
+    path("reset/done/", get_post(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"),
 ]
 
 urlpatterns = [
