@@ -1,5 +1,4 @@
 import time
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
@@ -59,8 +58,8 @@ class PermissionsPolicyMiddleware(BasePermissionsPolicyMiddleware):
     """django-permissions-policy's header, opened up under the path prefixes in
     ``PERMISSIONS_POLICY_BY_PATH`` (e.g. the camera on the pages where photos are taken)."""
 
-    @cached_property
-    def by_path(self) -> list[tuple[str, str]]:
+    @property
+    def by_path(self) -> list[tuple[str, str]]:  # a few prefixes: computed per request, follows settings
         policies = []
         for prefix, features in getattr(settings, "PERMISSIONS_POLICY_BY_PATH", {}).items():
             policy = {**getattr(settings, "PERMISSIONS_POLICY", {}), **features}
@@ -74,6 +73,11 @@ class PermissionsPolicyMiddleware(BasePermissionsPolicyMiddleware):
                 response._permissions_policy_override = value
                 break
         return self._apply_headers(response)
+
+
+def start_session_clock(session) -> None:
+    """At login: the 12-hour and the idle clocks start now."""
+    session[SESSION_STARTED] = session[SESSION_SEEN] = time.time()
 
 
 def idle_limit_seconds(user) -> int:

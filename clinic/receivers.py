@@ -15,7 +15,11 @@ def _where(request) -> dict:
 
 
 def logged_in(sender, request, user, **kwargs):
+    from .middleware import start_session_clock
+
     audit.record(actor=user, action="clinic.login.succeeded", obj=user, details=_where(request))
+    if request is not None and hasattr(request, "session"):
+        start_session_clock(request.session)
 
 
 def login_failed(sender, credentials, request=None, **kwargs):
