@@ -3,6 +3,7 @@
 Thin views: a rate limit where a script could hammer, a form, one service call, a redirect.
 """
 
+import math
 import time
 
 from django.contrib import messages
@@ -160,7 +161,9 @@ def session_status(request):
     if request.method == "POST":
         request.session[SESSION_SEEN] = time.time()
     left = request.session[SESSION_SEEN] + idle_limit_seconds(request.user) - time.time()
-    return JsonResponse({"seconds_left": max(0, int(left))})
+    # Rounded up: "0" must mean the server has ended the session, or the page would go to the
+    # login page a moment early and find itself still logged in.
+    return JsonResponse({"seconds_left": max(0, math.ceil(left))})
 
 
 def too_many_requests(request, exception=None):

@@ -101,9 +101,9 @@ class SessionTimeoutMiddleware:
             started = session.setdefault(SESSION_STARTED, now)
             seen = session.setdefault(SESSION_SEEN, now)
             idle_limit = idle_limit_seconds(user)
-            if now - started > settings.SESSION_MAX_HOURS * 3600:
+            if now - started >= settings.SESSION_MAX_HOURS * 3600:
                 self._end(request, user, "max_age", _("For your safety you were logged out %(hours)s hours after logging in. Please log in again.") % {"hours": settings.SESSION_MAX_HOURS})
-            elif now - seen > idle_limit:
+            elif now - seen >= idle_limit:
                 self._end(request, user, "idle", _("You were logged out after %(minutes)s minutes without activity, to keep records private. Please log in again.") % {"minutes": idle_limit // 60})
             elif now - seen >= SEEN_RESOLUTION_SECONDS and not self._is_status_probe(request):
                 session[SESSION_SEEN] = now

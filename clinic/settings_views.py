@@ -70,7 +70,7 @@ def audit_log(request):
     until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     events = selectors.audit_events(since=since, until=until)
     if request.GET.get("download") != "csv":
-        context = {"form": form, "count": events.count(), "recent": events[:20], "first": first, "last": last}
+        context = {"form": form, "count": events.count(), "recent": events.reverse()[:20], "first": first, "last": last}
         return render(request, "clinic/settings/audit_log.html", context)
     audit.record(actor=request.user, action="clinic.audit.exported",
                  details={"from": first.isoformat(), "until": last.isoformat(), "rows": events.count()})
