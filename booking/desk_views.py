@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic import selectors as clinic_selectors
 from clinic.access import get_for_user, get_patient_for_user, staff_required
-from clinic.models import Patient
+from clinic.forms import PatientSearchForm
 
 from . import selectors, services
 from .forms import CancelForm, DeskBookForm, DeskMoveForm, parse_day
@@ -55,14 +55,12 @@ def calendar(request):
 def book(request):
     patient = None
     patients = []
-    query = request.GET.get("q", "").strip()
+    search = PatientSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     if request.GET.get("patient", "").isdigit():
         patient = get_patient_for_user(request.user, int(request.GET["patient"]))
     elif query:
-        terms = Q()
-        for word in query.split():
-            terms &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(phone__icontains=word)
-        patients = Patient.objects.filter(terms)[:PATIENT_SEARCH_LIMIT]
+        patients = clinic_selectors.patient_search(query, limit=PATIENT_SEARCH_LIMIT)
     can_override = request.user.has_perm("booking.override_spacing")
     form = DeskBookForm(request.POST or None, can_override=can_override, initial={"day": timezone.localdate() + timedelta(days=1)})
     if patient is not None and request.method == "POST" and form.is_valid():

@@ -46,7 +46,7 @@ def two_factor_setup(request):
     if not second_factor_pending(request.user):
         return redirect(_next_url(request))
     if has_second_factor(request.user):
-        return redirect(f"{reverse('two_factor_verify')}?{request.GET.urlencode()}")
+        return redirect(reverse("two_factor_verify") + (f"?{request.GET.urlencode()}" if request.GET else ""))
     device = two_factor.device_for_setup(request.user)
     form = SecondFactorForm(request.POST or None, label=_("The 6-digit code your app shows"))
     if request.method == "POST" and form.is_valid():
@@ -71,7 +71,7 @@ def two_factor_verify(request):
     if not second_factor_pending(request.user):
         return redirect(_next_url(request))
     if not has_second_factor(request.user):
-        return redirect(f"{reverse('two_factor_setup')}?{request.GET.urlencode()}")
+        return redirect(reverse("two_factor_setup") + (f"?{request.GET.urlencode()}" if request.GET else ""))
     form = SecondFactorForm(request.POST or None, label=_("Code from your authenticator app"), recovery=True)
     if request.method == "POST" and form.is_valid():
         try:

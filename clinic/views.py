@@ -1,13 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from . import services
+from . import selectors, services
 from .access import get_patient_for_user, is_staff_member, patient_required, staff_required
 from .forms import PatientSearchForm, ProfileForm, SignUpForm
 from .models import Patient, User
@@ -120,12 +119,7 @@ def staff_home(request):
     query = ""
     if form.is_valid() and form.cleaned_data["q"].strip() and request.user.has_perm("clinic.view_patient"):
         query = form.cleaned_data["q"].strip()
-        terms = Q()
-        for word in query.split():
-            terms &= (
-                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(phone__icontains=word)
-            )
-        patients = Patient.objects.filter(terms)[:PATIENT_SEARCH_LIMIT]
+        patients = selectors.patient_search(query, limit=PATIENT_SEARCH_LIMIT)
     return render(request, "clinic/staff_home.html", {"form": form, "patients": patients, "query": query})
 
 

@@ -38,7 +38,7 @@ MATRIX: dict[str, Row] = {
     "logout": row("", "POST", "L L L L L L"),
     "sign_up": row("", "GET", "200 R R R R R"),
     "sign_up_done": row("", "GET", "200 200 200 200 200 200"),
-    "verify_email": row("uidb64=MQ,token=not-a-token", "GET", "L R R R R R"),
+    "verify_email": row("uidb64=patient_uid,token=not-a-token", "GET", "L R R R R R"),
     "resend_verification": row("", "POST", "L R R R R R"),
     "email_change_confirm": row("token=not-a-token", "GET", "R R R R R R"),
     "two_factor_verify": row("", "GET", "L R R R R R"),

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from tests.access_matrix import MATRIX, NOT_IN_MATRIX, PERSONAS
 
@@ -67,6 +69,7 @@ def world(patient, other_patient, front_desk, clinician, clinic_admin):
         "completed_session": done.pk, "checkin": check_in.pk, "message": message.pk, "waitlist": waitlist.pk,
         "link_token": links.manage_token(booked), "consent_version": ConsentText.current().version,
         "desk_staff": StaffMember.objects.get(user=front_desk).pk,
+        "patient_uid": urlsafe_base64_encode(force_bytes(patient.user.pk)),
     }
 
 

@@ -38,13 +38,13 @@ def APPEND_ONLY_SQL(vendor: str) -> list[str]:
 
 def forwards(apps, schema_editor):
     for sql in APPEND_ONLY_SQL(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no parameters: the % in the PL/pgSQL message is literal
 
 
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for sql in {"postgresql": [POSTGRES_REVERSE], "sqlite": SQLITE_REVERSE}.get(vendor, []):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # no parameters: the % in the PL/pgSQL message is literal
 
 
 class Migration(migrations.Migration):
