@@ -21,7 +21,7 @@ from . import audit, services, two_factor
 from .access import has_second_factor, second_factor_account_required, second_factor_pending
 from .forms import EmailLoginForm, OutboxPasswordResetForm, SecondFactorForm
 from .middleware import SESSION_SEEN, idle_limit_seconds
-from .security import limit, posted_address
+from .security import limit, posted_address, user_address
 
 
 def _next_url(request, default: str = "home") -> str:
@@ -139,7 +139,7 @@ def email_change_confirm(request, token):
 
 
 @require_http_methods(["POST"])
-@limit("verification_address", key=lambda group, request: request.user.email.lower() if request.user.is_authenticated else "")
+@limit("verification_address", key=user_address)
 @login_required
 def resend_verification(request):
     if request.user.email_verified:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
-from django_ratelimit.core import is_ratelimited
 
 # Limits per client address (ip) or per e-mail address (address); "N/period" as django-ratelimit
 # reads it (s, m, h, d). Generous for people, tight for scripts.
@@ -51,12 +50,8 @@ def posted_address(group, request) -> str:
 
 
 def user_address(group, request) -> str:
+    """Rate-limit key: the logged-in person's e-mail address."""
     return request.user.email.lower() if request.user.is_authenticated else ""
-
-
-def over_limit(request, name: str, *, key="ip", increment: bool = True) -> bool:
-    """Counts this request against RATES[name] and tells whether it is over (for use in views)."""
-    return is_ratelimited(request, group=f"clinic.{name}", key=key, rate=RATES[name], increment=increment)
 
 
 def lockout_response(request, original_response=None, credentials=None):
