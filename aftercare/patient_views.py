@@ -1,5 +1,6 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from booking.models import Appointment, ServiceKind, Status
 from clinic.access import get_for_user, patient_required
@@ -16,12 +17,14 @@ def _own_completed_session(user, pk) -> Appointment:
     )
 
 
+@require_GET
 @patient_required
 def today(request):
     status = aftercare_status(request.patient)
     return render(request, "aftercare/today.html", {"last": status.last, "days": status.days, "check_in_due": status.check_in_due})
 
 
+@require_http_methods(["GET", "POST"])
 @never_cache
 @patient_required
 def check_in(request, pk):
@@ -33,6 +36,7 @@ def check_in(request, pk):
     return render(request, "aftercare/check_in.html", {"form": form, "appointment": appointment})
 
 
+@require_GET
 @never_cache
 @patient_required
 def check_in_result(request, pk):

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from clinic import audit
 from clinic.access import get_for_user, get_patient_for_user, staff_required
@@ -13,6 +13,7 @@ from .models import CheckIn, DeliveryAttempt, Message
 from .selectors import PROBLEM_STATUSES
 
 
+@require_GET
 @never_cache
 @staff_required("aftercare.view_checkin")
 def check_in_queue(request):
@@ -39,6 +40,7 @@ def check_in_handle(request, pk):
     return redirect("aftercare:check_in_queue")
 
 
+@require_GET
 @staff_required("aftercare.view_delivery_log")
 def delivery_log(request, patient_pk):
     patient = get_patient_for_user(request.user, patient_pk)
@@ -51,6 +53,7 @@ def delivery_log(request, patient_pk):
     return render(request, "aftercare/delivery_log.html", {"patient": patient, "log": log, "problem_statuses": PROBLEM_STATUSES})
 
 
+@require_GET
 @staff_required("aftercare.view_delivery_log")
 def problems(request):
     rows = Message.objects.filter(status__in=PROBLEM_STATUSES).select_related("patient", "appointment__service").order_by("send_at")

@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
+from . import selectors
 from .models import (
     Appointment,
-    AppointmentLog,
     BookingPolicy,
     ClinicClosure,
     Service,
@@ -63,16 +66,6 @@ class BookingPolicyAdmin(admin.ModelAdmin):
     )
 
 
-class AppointmentLogInline(admin.TabularInline):
-    model = AppointmentLog
-    extra = 0
-    can_delete = False
-    readonly_fields = ("action", "by", "at", "note")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     """Read mostly: bookings change through the desk pages, which run every check."""
@@ -82,11 +75,19 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     search_fields = ("patient__last_name", "patient__first_name", "patient__email")
     list_select_related = ("patient", "service", "clinician__staff__user", "room", "course")
-    readonly_fields = [f.name for f in Appointment._meta.fields]
-    inlines = [AppointmentLogInline]
+    readonly_fields = [f.name for f in Appointment._meta.fields] + ["history"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="History")
+    def history(self, appointment):
+        entries = selectors.appointment_history(appointment)
+        return format_html_join(
+            mark_safe("<br>"), "{} · {} · {}{}",
+            ((timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), e.action, e.actor or "patient link",
+              f" · {e.note}" if e.note else "") for e in entries),
+        ) or "—"
 
 
 @admin.register(TreatmentCourse)

@@ -360,22 +360,6 @@ class CourseContact(models.Model):
         return f"{self.get_channel_display()} about {self.course} on {self.at:%Y-%m-%d}"
 
 
-class AppointmentLog(models.Model):
-    """Who did what to an appointment, and why: the audit trail staff see."""
-
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="log")
-    action = models.CharField(max_length=60)  # namespaced, e.g. booking.appointment.cancelled
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField()
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.action} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
-
-
 class WaitlistStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"
     BOOKED = "booked", "Booked"

@@ -13,9 +13,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import get_for_user, patient_required
+from clinic.security import limit
 
 from . import links, selectors, services
 from .clearance import clearance_for, flight_notice_for, flight_plan_for
@@ -31,6 +32,7 @@ def _error_context(exc: services.BookingError) -> dict:
 # --- booking ---------------------------------------------------------------------------------
 
 
+@require_GET
 @patient_required
 def start(request):
     now = timezone.now()
@@ -42,7 +44,9 @@ def start(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
+@limit("hold", key="user")  # a POST here holds a time: a script must not hold them all
 def service_slots(request, slug):
     service = get_object_or_404(Service, slug=slug, is_active=True, bookable_online=True)
     patient = request.patient
@@ -90,6 +94,7 @@ def service_slots(request, slug):
     return render(request, "booking/service.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def hold(request, pk):
     appointment = get_for_user(
@@ -134,6 +139,7 @@ def hold(request, pk):
     return render(request, "booking/hold.html", context)
 
 
+@require_GET
 @patient_required
 def my_appointments(request):
     now = timezone.now()
@@ -301,6 +307,7 @@ def _move(request, ref: _Ref):
     return render(request, "booking/move.html", context)
 
 
+@require_GET
 @patient_required
 def appointment_detail(request, pk):
     return _manage(request, _own(request, pk))
@@ -312,11 +319,14 @@ def appointment_cancel(request, pk):
     return _cancel(request, _own(request, pk))
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def appointment_move(request, pk):
     return _move(request, _own(request, pk))
 
 
+@require_GET
+@limit("signed_link", method=("GET", "POST"))
 def link_manage(request, token):
     try:
         ref = _linked(token)
@@ -326,9 +336,12 @@ def link_manage(request, token):
 
 
 @require_POST
+@limit("signed_link", method=("GET", "POST"))
 def link_cancel(request, token):
     return _cancel(request, _linked(token))
 
 
+@require_http_methods(["GET", "POST"])
+@limit("signed_link", method=("GET", "POST"))
 def link_move(request, token):
     return _move(request, _linked(token))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from clinic.models import Clinic, OpeningHours, Room
+from clinic import selectors as clinic_selectors
+from clinic.models import AuditEvent, Clinic, OpeningHours, Room
 
 from . import availability, spacing
 from .models import (
@@ -24,7 +25,6 @@ from .models import (
     SESSION_STATUSES,
     UPCOMING_STATUSES,
     Appointment,
-    AppointmentLog,
     BookingPolicy,
     ClinicClosure,
     CourseStatus,
@@ -313,6 +313,11 @@ def window_for_sequence(state: CourseState, sequence: int, *, policy: BookingPol
 # --- lists ----------------------------------------------------------------------------------
 
 
+def appointment_history(appointment: Appointment) -> QuerySet[AuditEvent]:
+    """Who booked, moved, checked in or cancelled this visit, and when: its entries in the audit store."""
+    return clinic_selectors.history_of(appointment)
+
+
 def appointments_for_patient(patient, *, now: datetime) -> tuple[list[Appointment], list[Appointment]]:
     """(upcoming, earlier) appointments of one patient, split by the clock.
 
@@ -332,11 +337,6 @@ def appointments_for_patient(patient, *, now: datetime) -> tuple[list[Appointmen
     upcoming = [a for a in rows if a.end > now and a.status in UPCOMING_STATUSES]
     earlier = [a for a in reversed(rows) if not (a.end > now and a.status in UPCOMING_STATUSES)]
     return upcoming, earlier
-
-
-def appointment_history(appointment: Appointment) -> list[AppointmentLog]:
-    """Who did what to one appointment, oldest first: the one reader of the history _log writes."""
-    return list(AppointmentLog.objects.filter(appointment=appointment).select_related("by").order_by("at", "pk"))
 
 
 def services_bookable_online():

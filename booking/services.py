@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from clinic import audit
 from clinic.access import is_staff_member
 from clinic.models import Clinic, Clinician, Patient
 
@@ -38,7 +39,6 @@ from .models import (
     LAST_DATE,
     SESSION_STATUSES,
     Appointment,
-    AppointmentLog,
     BookingPolicy,
     ContactChannel,
     CourseContact,
@@ -284,8 +284,9 @@ def _nearest(
 
 
 def _log(appointment: Appointment, action: str, by, at: datetime, note: str = "") -> None:
-    """The one writer of an appointment's history (read back through selectors.appointment_history)."""
-    AppointmentLog.objects.create(appointment=appointment, action=f"booking.appointment.{action}", by=by, at=at, note=note)
+    """The visit's history, in the one audit store (booking.selectors.appointment_history reads it)."""
+    audit.record(actor=by, action=f"booking.appointment.{action}", patient=appointment.patient, obj=appointment,
+                 details={"note": note} if note else {}, at=at)
 
 
 def _phone(clinic) -> str:

@@ -1,6 +1,12 @@
+"""Admin for people and places. Nobody but a superuser grants power here: superuser and staff
+flags, groups, permissions, staff roles, passwords and e-mail addresses of accounts are read-only
+to everyone else, and a patient record's login is never re-pointed (it would hand that patient's
+health answers to whoever owns the new login). Every change is audited (clinic.admin_site)."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 
 from . import services
 from .models import AuditEvent, Clinic, Clinician, OpeningHours, Patient, Room, StaffMember, User
@@ -34,6 +40,24 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
+
+    # Who holds which power, and how to log in as them: a superuser's business only.
+    GRANTS = ("email", "is_active", "is_staff", "is_superuser", "groups", "user_permissions", "email_verified_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if request.user.is_superuser else (*readonly, *self.GRANTS)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     @admin.display(description="Role")
     def role_display(self, user):
@@ -78,8 +102,18 @@ class StaffMemberAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__first_name", "user__last_name")
     autocomplete_fields = ("user",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A role is a set of permissions: only a superuser hands one out, changes or revives it.
+        return () if request.user.is_superuser else ("user", "role", "is_active")
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
     def save_model(self, request, obj, form, change):
-        services.staff_member_save(staff=obj)  # keeps the account's groups in step with the role
+        services.staff_member_save(staff=obj, by=request.user)  # keeps the account's groups in step with the role
 
 
 @admin.register(Clinician)
@@ -96,8 +130,19 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ("preferred_channel", "sms_consent")
     search_fields = ("last_name", "first_name", "email", "phone")
     readonly_fields = ("sms_consent_at", "created_at", "updated_at")
-    autocomplete_fields = ("user",)
     date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # The login of an existing record never changes here; a new record gets none (the
+        # patient signs up, or a superuser links an account that is not anyone's yet).
+        if obj is not None or not request.user.is_superuser:
+            return (*self.readonly_fields, "user")
+        return self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(patient__isnull=True, staff__isnull=True, is_staff=False, is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(boolean=True, description="Account")
     def has_account(self, patient):

@@ -2,14 +2,26 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from . import outbox
 from .models import Channel, User
 from .services import PatientDetails
 
 OLDEST_BIRTH_YEAR = 1900
+# Dates a calendar can mean. Outside them date arithmetic overflows (9999-12-31 + 1 day), so a
+# form refuses them with a message instead of a 500.
+CALENDAR_YEARS = (1900, 2200)
+
+
+def calendar_date(value):
+    """Validator for DateField and DateTimeField: a date the clinic's calendars can hold."""
+    if not CALENDAR_YEARS[0] <= value.year <= CALENDAR_YEARS[1]:
+        raise forms.ValidationError(_("Please enter a date between the years %(first)s and %(last)s.")
+                                    % {"first": CALENDAR_YEARS[0], "last": CALENDAR_YEARS[1]})
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -103,11 +115,8 @@ class SignUpForm(PatientDetailsForm):
         )
         self.helper.add_input(Submit("submit", "Create my account", css_class="w-100"))
 
-    def clean_email(self):
-        email = super().clean_email()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists. Log in or reset your password.")
-        return email
+    # No check that the address is free: the answer must be the same whether or not an account
+    # uses it (the service e-mails the owner instead).
 
     def clean(self):
         cleaned = super().clean()
@@ -124,25 +133,55 @@ class SignUpForm(PatientDetailsForm):
 
 
 class ProfileForm(PatientDetailsForm):
+    current_password = forms.CharField(
+        label=_("Your current password"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Only needed to change your e-mail address."),
+    )
+
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-        self.fields["email"].help_text = "If you change it, we send a new confirmation link."
+        self.fields["email"].help_text = _("If you change it, we send a link to the new address to confirm it, "
+                                           "and tell the old one.")
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset("About you", Div(Div("first_name", css_class="col-sm-6"), Div("last_name", css_class="col-sm-6"), css_class="row"), "date_of_birth"),
-            Fieldset("How we reach you", "email", "phone", "preferred_channel", Field("sms_consent")),
+            Fieldset("How we reach you", "email", "current_password", "phone", "preferred_channel", Field("sms_consent")),
         )
         self.helper.add_input(Submit("submit", "Save changes", css_class="w-100"))
 
-    def clean_email(self):
-        email = super().clean_email()
-        others = User.objects.filter(email__iexact=email)
-        if self.user is not None:
-            others = others.exclude(pk=self.user.pk)
-        if others.exists():
-            raise forms.ValidationError("Another account already uses this e-mail address.")
-        return email
+    def clean(self):
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        if self.user is not None and email and email != self.user.email.lower():
+            # A stolen session alone must not be enough to move the account to another address.
+            if not self.user.check_password(cleaned.get("current_password") or ""):
+                self.add_error("current_password", _("Enter your current password to change your e-mail address."))
+        return cleaned
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(max_length=32, strip=True)
+
+    def __init__(self, *args, label="", recovery=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.label = label
+        field.widget.attrs.update({"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off",
+                                   "spellcheck": "false"})
+        if recovery:
+            field.help_text = _("Lost your phone? Enter one of your recovery codes instead.")
+        else:
+            field.widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the e-mail asked of the outbox (rendered there, with a fresh link)."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        outbox.enqueue("clinic.password_reset", user=context["user"], urgent=True)
 
 
 class PatientSearchForm(forms.Form):
@@ -169,3 +208,22 @@ class StaffPatientForm(PatientDetailsForm):
             Div(Div("date_of_birth", css_class="col-sm-6"), Div("phone", css_class="col-sm-6"), css_class="row"),
             "email", "preferred_channel", "sms_consent",
         )
+
+
+class AuditExportForm(forms.Form):
+    """A date range in the clinic's time zone, both days included."""
+
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label=_("Until (included)"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day is not None and not self.EARLIEST_YEAR <= day.year <= self.LATEST_YEAR:
+                self.add_error(name, _("Choose a date between %(a)s and %(b)s.") % {"a": self.EARLIEST_YEAR, "b": self.LATEST_YEAR})
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", _("The end must be on or after the start."))
+        return cleaned

@@ -185,6 +185,7 @@ class StaffMember(models.Model):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        permissions = [("reset_second_factor", "Can reset a staff member's two-factor sign-in")]
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()})"
@@ -264,15 +265,17 @@ class Patient(models.Model):
 class AuditEvent(models.Model):
     """Who did what to whose records, and when. Written by clinic.audit.record(); never edited.
 
-    `details` holds ids, codes and decisions only: never health answers or free text a patient
-    typed, so the log itself can be shown to any auditor.
+    `details` holds ids, codes, decisions and staff's notes on a change: never health answers,
+    so the log itself can be shown to any auditor.
     """
 
+    # PROTECT: the trail is append-only (a trigger refuses UPDATE), so people it names are
+    # switched off, never deleted.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(max_length=80, help_text='Namespaced, e.g. "intake.answers.viewed".')
-    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     object_type = models.CharField(max_length=80, blank=True, help_text='"app_label.model" of the object.')
     object_id = models.CharField(max_length=40, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -289,3 +292,8 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor or 'system'}"
+
+    @property
+    def note(self) -> str:
+        """Staff's note on a change (e.g. why a session was booked outside its window)."""
+        return str(self.details.get("note", "")) if isinstance(self.details, dict) else ""

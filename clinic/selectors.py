@@ -1,4 +1,4 @@
-"""Reads about people that are more than a filter.
+"""Reads of the clinic's own records that are more than a filter.
 
 ``patient_search`` is the one way staff find a patient: the staff home's search box and the desk's
 booking page both call it.
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, datetime
 
 import phonenumbers
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Patient
+from .models import AuditEvent, Patient
 
 OLDEST_BIRTH_YEAR = 1900
 
@@ -87,7 +87,8 @@ def patient_search(query: str, *, limit: int = 20) -> QuerySet[Patient]:
     matches however it was typed ("(310) 555-0147", "555-0147", "+13105550147"); a four-digit
     number that could be a birth year also matches that year. One query.
     """
-    dates, phones, words = _parse(query.strip()[:200])
+    # A NUL character is no part of a name, and PostgreSQL refuses to compare text holding one.
+    dates, phones, words = _parse(query.replace("\x00", " ").strip()[:200])
     if not (dates or phones or words):
         return Patient.objects.none()
     condition = Q()
@@ -104,3 +105,14 @@ def patient_search(query: str, *, limit: int = 20) -> QuerySet[Patient]:
     for word in words:
         condition &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
     return Patient.objects.filter(condition).order_by("last_name", "first_name", "pk")[:limit]
+
+
+def audit_events(*, since: datetime, until: datetime) -> QuerySet[AuditEvent]:
+    """Entries in [since, until), oldest first, with who and whose (the export reads them all)."""
+    return AuditEvent.objects.filter(at__gte=since, at__lt=until).select_related("actor", "patient").order_by("at", "pk")
+
+
+def history_of(obj) -> QuerySet[AuditEvent]:
+    """Every entry about one object, oldest first (e.g. a visit's booking history)."""
+    return (AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+            .select_related("actor").order_by("at", "pk"))

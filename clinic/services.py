@@ -4,17 +4,21 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
-from django.core.mail import send_mail
+from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
+from . import audit, outbox
 from .models import ROLE_GROUPS, Channel, Clinician, Patient, Role, StaffMember, User
+
+EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24
 
 
 class ClinicError(Exception):
@@ -56,17 +60,27 @@ def _apply_details(patient: Patient, details: PatientDetails) -> None:
 
 
 @transaction.atomic
-def patient_sign_up(*, email: str, password: str, details: PatientDetails) -> Patient:
+def patient_sign_up(*, email: str, password: str, details: PatientDetails) -> Patient | None:
+    """A new patient and account, and the link to confirm the address; None if the address has one.
+
+    The caller answers the same either way, so sign-up never tells whether an address has an
+    account: the owner gets an e-mail instead (and the password is hashed anyway, so the answer
+    takes as long).
+    """
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ClinicError("An account with this e-mail address already exists. Log in or reset your password.")
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        make_password(password)
+        audit.record(actor=None, action="clinic.account.sign_up_existing", obj=existing)
+        outbox.enqueue("clinic.sign_up_existing", user=existing, urgent=True)
+        return None
     user = User.objects.create_user(
         email=email, password=password, first_name=details.first_name, last_name=details.last_name
     )
     patient = Patient(user=user, email=email)
     _apply_details(patient, details)
     patient.save()
-    transaction.on_commit(lambda: send_verification_email(user))
+    send_verification_email(user)
     return patient
 
 
@@ -95,24 +109,52 @@ def patient_register(*, email: str, details: PatientDetails, by) -> Patient:
 
 @transaction.atomic
 def patient_update_profile(*, patient: Patient, email: str, details: PatientDetails) -> Patient:
+    """Saves the patient's details. A new e-mail address is only asked for: it becomes the
+    account's address when confirmed from that address (email_change_confirm)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     _apply_details(patient, details)
     email = User.objects.normalize_email(email).lower()
-    email_changed = email != patient.email.lower()
     user = patient.user
-    if email_changed and user is not None:
-        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-            raise ClinicError("Another account already uses this e-mail address.")
-        user.email = email
-        user.email_verified_at = None  # the new address must be proven before the next booking
-    patient.email = email
+    if user is None:
+        patient.email = email
     patient.save()
     if user is not None:
         user.first_name, user.last_name = patient.first_name, patient.last_name
-        user.save(update_fields=["email", "email_verified_at", "first_name", "last_name"])
-        if email_changed:
-            transaction.on_commit(lambda: send_verification_email(user))
+        user.save(update_fields=["first_name", "last_name"])
+        if email != user.email.lower():
+            email_change_request(user=user, new_email=email)
     return patient
+
+
+def email_change_request(*, user: User, new_email: str) -> None:
+    """A link to the new address, and a word to the old one (a stolen session shows up there).
+
+    Whether another account uses the new address is told only to whoever opens the link there.
+    """
+    audit.record(actor=user, action="clinic.account.email_change_requested", obj=user)
+    outbox.enqueue("clinic.email_change_confirm", user=user, params={"to": new_email}, urgent=True)
+    outbox.enqueue("clinic.email_change_notice", user=user, params={"from": user.email, "to": new_email}, urgent=True)
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    from .emails import EMAIL_CHANGE_SALT
+
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
+        pk, old, new = int(data["u"]), str(data["from"]), str(data["to"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise ClinicError(_("This link is invalid or has expired. Change the address again in My details.")) from None
+    user = User.objects.select_for_update().filter(pk=pk, email=old, is_active=True).first()
+    if user is None:
+        raise ClinicError(_("This link was already used or has been replaced by a newer one."))
+    if User.objects.filter(email__iexact=new).exclude(pk=pk).exists():
+        raise ClinicError(_("Another account already uses %(email)s, so it cannot be this account's address too.") % {"email": new})
+    user.email, user.email_verified_at = new, timezone.now()  # opening the link proved the address
+    user.save(update_fields=["email", "email_verified_at"])
+    Patient.objects.filter(user=user).update(email=new, updated_at=timezone.now())
+    audit.record(actor=user, action="clinic.account.email_changed", obj=user)
+    return user
 
 
 def verification_url(user: User) -> str:
@@ -122,15 +164,7 @@ def verification_url(user: User) -> str:
 
 
 def send_verification_email(user: User) -> None:
-    from .models import Clinic
-
-    context = {"user": user, "url": verification_url(user), "clinic": Clinic.objects.current()}
-    send_mail(
-        subject="Please confirm your e-mail address",
-        message=render_to_string("emails/verify_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    outbox.enqueue("clinic.verify_email", user=user, urgent=True)
 
 
 @transaction.atomic
@@ -146,13 +180,19 @@ def user_verify_email(*, user: User, token: str) -> User:
 
 
 @transaction.atomic
-def staff_member_save(*, staff: StaffMember) -> StaffMember:
+def staff_member_save(*, staff: StaffMember, by: User | None = None) -> StaffMember:
     """Saves a staff member and makes their account's groups and flags match the role.
 
     A role change takes the old role's permissions away in the same transaction; an
-    inactive staff member keeps the record but loses every staff permission.
+    inactive staff member keeps the record but loses every staff permission. Who gave which
+    role is on the audit record.
     """
+    before = StaffMember.objects.filter(pk=staff.pk).values("role", "is_active").first() if staff.pk else None
     staff.save()
+    after = {"role": staff.role, "is_active": staff.is_active}
+    if before != after:
+        audit.record(actor=by, action="clinic.staff.role_changed", obj=staff.user,
+                     details={"before": before, "after": after})
     user = staff.user
     role_groups = Group.objects.filter(name__in=ROLE_GROUPS.values())
     user.groups.remove(*role_groups)

@@ -5,6 +5,7 @@ filesystem transport, e-mail written to var/mail/. Production sets DEBUG=false a
 a SECRET_KEY; a bad value fails here, at start-up, with ImproperlyConfigured.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,7 +47,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # django.contrib.admin on clinic.admin_site.ClinicAdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +58,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "clinic",
     "intake",
     "booking",
@@ -67,14 +74,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clinic.middleware.PermissionsPolicyMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx: the desk's partial page updates
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.middleware.SessionTimeoutMiddleware",
+    "clinic.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic.middleware.ClinicTimeZoneMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, so a lockout answers before any view runs (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -91,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
+                "clinic.context_processors.session",
             ],
         },
     },
@@ -118,9 +135,6 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinic.User"
-# ModelBackend with the staff row and the permissions read in fewer queries (clinic/auth.py).
-AUTHENTICATION_BACKENDS = ["clinic.auth.ClinicBackend"]
-
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,11 +142,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a locked-out username and address is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    # Django's, loading the staff row with the user and the permissions in one query (clinic/auth.py).
+    "clinic.auth.ClinicBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
+
+# --- Sessions (HIPAA §164.312(a)(2)(iii): automatic logoff) -------------------------------------
+# Idle limits by audience, and one absolute limit for everyone; clinic.middleware enforces them
+# and static/js/session-timeout.js warns a minute before.
+SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=15)
+SESSION_IDLE_MINUTES_PATIENT = env.int("SESSION_IDLE_MINUTES_PATIENT", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 60 * 60
+if not 1 <= SESSION_IDLE_MINUTES_STAFF <= SESSION_MAX_HOURS * 60 or not 1 <= SESSION_IDLE_MINUTES_PATIENT <= SESSION_MAX_HOURS * 60:
+    raise ImproperlyConfigured("SESSION_IDLE_MINUTES_* must be at least 1 and no longer than SESSION_MAX_HOURS.")
+
+# --- Two-factor sign-in for staff (django-otp) ------------------------------------------------
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Vein clinic")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # device keys never shown in the admin
+RECOVERY_CODE_COUNT = 10
+
+# --- Cache: rate limits, lockout counters; Redis in production --------------------------------
+# Default: this process's memory (a laptop, the tests). Several web processes must share one
+# cache, or each counts its own requests: set CACHE_URL=redis://host:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://clinic")}
+
+# --- Login lockout (django-axes) ------------------------------------------------------------
+# Locked by e-mail address *and* client address together: a stranger failing on a patient's
+# address elsewhere cannot lock the patient out. Failures during a lockout extend it.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "clinic.security.login_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "clinic.security.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # every login is in the audit log (clinic.receivers) instead
+AXES_VERBOSE = False
+
+# --- Rate limits (django-ratelimit) ---------------------------------------------------------
+# Behind a load balancer the client's address is the TRUSTED_PROXY_COUNT-th from the right in
+# X-Forwarded-For; 0 means REMOTE_ADDR (no proxy). Lockout, rate limits and the audit log agree.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "clinic.security.client_ip"
+RATELIMIT_VIEW = "clinic.account_views.too_many_requests"
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # One process (a laptop, the tests): its memory is the one cache all its requests share.
+    # Production sets CACHE_URL to Redis, where these checks pass on their own.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Time -----------------------------------------------------------------------------------
 # Stored in UTC; shown in the clinic's zone. CLINIC_TIME_ZONE seeds the Clinic row, whose own
@@ -293,7 +357,10 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Preload when HSTS covers a year and every subdomain (README: why, and when to switch it off).
+SECURE_HSTS_PRELOAD = env.bool(
+    "SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS >= 31536000 and SECURE_HSTS_INCLUDE_SUBDOMAINS
+)
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -301,11 +368,45 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy (django-csp): scripts and styles only from our own files, never inline;
+# style *attributes* are allowed for computed geometry (a calendar block's top and height).
+# Bootstrap's CSS draws its icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Permissions-Policy: no powerful feature anywhere, except what PERMISSIONS_POLICY_BY_PATH opens
+# under a path prefix (one line per place, e.g. the camera where treatment photos are taken).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+                    "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get", "usb",
+                    "screen-wake-lock", "xr-spatial-tracking", "browsing-topics")
+}
+PERMISSIONS_POLICY_BY_PATH = {
+    "/treatment/": {"camera": ["self"]},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Signed-link tokens and query strings never reach a log line (clinic.logmask).
+    "filters": {"mask_secrets": {"()": "clinic.logmask.MaskSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -1,20 +1,22 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import audit, selectors, services
 from .access import get_for_user, is_staff_member, patient_required, staff_required
 from .forms import PatientSearchForm, ProfileForm, SignUpForm
 from .models import Patient, User
+from .security import limit, posted_address
 
 PATIENT_SEARCH_LIMIT = 50
 
 
+@require_GET
 def home(request):
     """Everyone's front door: visitors see the clinic, people who are logged in land on their home."""
     if not request.user.is_authenticated:
@@ -28,61 +30,65 @@ def home(request):
     return render(request, "clinic/no_role.html", status=403)
 
 
+@require_http_methods(["GET", "POST"])
+@limit("sign_up_address", key=posted_address)
+@limit("sign_up")
 def sign_up(request):
+    """The same answer whether or not the address has an account: "check your e-mail"."""
     if request.user.is_authenticated:
         return redirect("home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_sign_up(
+            services.patient_sign_up(
                 email=form.cleaned_data["email"], password=form.cleaned_data["password1"], details=form.patient_details()
             )
         except services.ClinicError as exc:
             form.add_error(None, str(exc))
         else:
-            login(request, patient.user, backend="clinic.auth.ClinicBackend")
-            messages.success(request, f"Welcome, {patient.first_name}. We sent a link to {patient.email}: open it to confirm your address.")
-            return redirect("patient_home")
+            request.session["sign_up_email"] = form.cleaned_data["email"]
+            return redirect("sign_up_done")
     return render(request, "clinic/sign_up.html", {"form": form})
 
 
+@require_GET
+def sign_up_done(request):
+    return render(request, "clinic/sign_up_done.html", {"email": request.session.get("sign_up_email", "")})
+
+
+@require_GET
 def verify_email(request, uidb64, token):
     try:
         user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
     except (ValueError, TypeError, OverflowError, User.DoesNotExist):
         user = None
     if user is None:
-        messages.error(request, "This confirmation link is invalid. Log in to get a new one.")
+        messages.error(request, _("This confirmation link is invalid. Log in to get a new one."))
         return redirect("home")
     try:
         services.user_verify_email(user=user, token=token)
     except services.ClinicError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "Thank you, your e-mail address is confirmed.")
-    return redirect("home")
+        return redirect("home")
+    if request.user.is_authenticated:
+        messages.success(request, _("Thank you, your e-mail address is confirmed."))
+        return redirect("home")
+    messages.success(request, _("Thank you, your e-mail address is confirmed. Log in to continue."))
+    return redirect("login")
 
 
-@require_POST
-@login_required
-def resend_verification(request):
-    if request.user.email_verified:
-        messages.info(request, "Your e-mail address is already confirmed.")
-    else:
-        services.send_verification_email(request.user)
-        messages.success(request, f"We sent a new confirmation link to {request.user.email}.")
-    return redirect("home")
-
-
+@require_GET
 @patient_required
 def patient_home(request):
     return render(request, "clinic/patient_home.html", {"patient": request.patient})
 
 
+@require_http_methods(["GET", "POST"])
 @patient_required
 def profile_edit(request):
     patient = request.patient
-    initial = {f: getattr(patient, f) for f in ("first_name", "last_name", "email", "date_of_birth", "phone", "preferred_channel", "sms_consent")}
+    initial = {f: getattr(patient, f) for f in ("first_name", "last_name", "date_of_birth", "phone", "preferred_channel", "sms_consent")}
+    initial["email"] = request.user.email
     form = ProfileForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -90,16 +96,17 @@ def profile_edit(request):
         except services.ClinicError as exc:
             form.add_error(None, str(exc))
         else:
-            request.user.refresh_from_db()
-            if not request.user.email_verified:
-                messages.info(request, f"Saved. We sent a confirmation link to {request.user.email}.")
+            if form.cleaned_data["email"] != request.user.email.lower():
+                messages.info(request, _("Saved. To use %(new)s, open the link we sent there; until then we keep writing to %(old)s.")
+                              % {"new": form.cleaned_data["email"], "old": request.user.email})
             else:
-                messages.success(request, "Your details are saved.")
+                messages.success(request, _("Your details are saved."))
             return redirect("patient_home")
     return render(request, "clinic/profile_form.html", {"form": form})
 
 
 @never_cache
+@require_GET
 @login_required
 def patient_detail(request, pk):
     """The patient's chart: each app adds its parts (page_sections "patient_detail"), showing
@@ -110,6 +117,7 @@ def patient_detail(request, pk):
 
 
 @never_cache
+@require_GET
 @staff_required()
 def staff_home(request):
     """The staff member's day: find a patient, then the worklist other apps fill in (staff_home)."""
@@ -122,6 +130,7 @@ def staff_home(request):
     return render(request, "clinic/staff_home.html", {"form": form, "patients": patients, "query": query})
 
 
+@require_GET
 @staff_required("clinic.change_clinic")
 def clinic_settings(request):
     """The clinic admin's settings pages start here; each app adds its own tabs (settings_nav)."""

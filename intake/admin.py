@@ -1,10 +1,13 @@
 """Admin for intake. Health answers and results are never shown here: reading them belongs to the
 clinician pages, which check ``intake.view_health_answers`` and write the audit log. The admin
-shows who, when and what status; nothing in it is editable except settings and new consent texts."""
+shows who, when and what status; nothing in it is editable except settings and new consent texts.
+Opening these records here is audited like opening them in the app (clinic.admin_site.AuditedViews)."""
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+
+from clinic.admin_site import AuditedViews
 
 from .models import Consent, ConsentText, IntakeSettings, Reconfirmation, Screening, ScreeningDecision
 
@@ -43,7 +46,8 @@ class ConsentTextAdmin(admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ReadOnlyAdmin):
+class ScreeningAdmin(AuditedViews, ReadOnlyAdmin):
+    audit_view_action = "intake.screening.viewed_in_admin"
     list_display = ("id", "patient", "status", "source", "outcome", "decision", "submitted_at", "expires_at",
                     "ruleset_version", "answers_link")
     list_filter = ("status", "outcome", "decision", "source", "ruleset_version")
@@ -54,6 +58,14 @@ class ScreeningAdmin(ReadOnlyAdmin):
               "created_at", "submitted_at", "expires_at", "answers_link")
     readonly_fields = fields
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if request.user.has_perm("intake.view_health_answers") else [f for f in shown if f != "answers_link"]
+
+    def get_fields(self, request, obj=None):
+        shown = super().get_fields(request, obj)
+        return shown if request.user.has_perm("intake.view_health_answers") else [f for f in shown if f != "answers_link"]
+
     @admin.display(description="Answers")
     def answers_link(self, screening):
         if screening.is_draft:
@@ -63,7 +75,8 @@ class ScreeningAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScreeningDecision)
-class ScreeningDecisionAdmin(ReadOnlyAdmin):
+class ScreeningDecisionAdmin(AuditedViews, ReadOnlyAdmin):
+    audit_view_action = "intake.decision.viewed_in_admin"
     list_display = ("screening", "decision", "clinician", "decided_at")
     list_filter = ("decision",)
     search_fields = ("screening__patient__last_name", "screening__patient__first_name", "clinician__email")
@@ -72,7 +85,8 @@ class ScreeningDecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
+class ConsentAdmin(AuditedViews, ReadOnlyAdmin):
+    audit_view_action = "intake.consent.viewed_in_admin"
     list_display = ("patient", "text", "typed_name", "signed_at")
     list_filter = ("text",)
     search_fields = ("patient__last_name", "patient__first_name", "typed_name")
@@ -80,7 +94,8 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Reconfirmation)
-class ReconfirmationAdmin(ReadOnlyAdmin):
+class ReconfirmationAdmin(AuditedViews, ReadOnlyAdmin):
+    audit_view_action = "intake.reconfirmation.viewed_in_admin"
     list_display = ("patient", "at", "changed", "screening", "resulting_screening")
     list_filter = ("changed",)
     search_fields = ("patient__last_name", "patient__first_name")

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.access import patient_required
 
@@ -24,6 +24,7 @@ def _progress(step: int) -> dict:
             "percent": round(100 * step / LAST_STEP), "steps": STEP_TITLES}
 
 
+@require_GET
 @patient_required
 def questionnaire(request):
     """The way in: continue a draft, see the standing result, or start."""
@@ -93,6 +94,7 @@ def _review_and_send(request, draft):
     return render(request, "intake/review.html", context)
 
 
+@require_GET
 @never_cache
 @patient_required
 def result(request):
@@ -115,6 +117,7 @@ def result(request):
     return render(request, "intake/result.html", context)
 
 
+@require_GET
 @never_cache
 @patient_required
 def my_answers(request):
@@ -161,6 +164,7 @@ def consent(request):
     return render(request, "intake/consent.html", {"form": form, "consent_text": text, "signature": signature})
 
 
+@require_GET
 @login_required
 def consent_text(request, version):
     """Any published version of the consent text, word for word (what a patient signed)."""

@@ -7,7 +7,7 @@ the status, on the patient's page. Every view of answers is audited; pages are n
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import get_for_user, staff_required
 
@@ -24,6 +24,7 @@ def _get_screening_for_user(user, pk: int) -> Screening:
     )
 
 
+@require_GET
 @never_cache
 @staff_required("intake.review_screening")
 def review_queue(request):
@@ -62,6 +63,7 @@ def _render_screening(request, screening: Screening, form: DecisionForm | None =
     return render(request, "intake/staff/screening.html", context, status=status)
 
 
+@require_GET
 @never_cache
 @staff_required("intake.view_health_answers")
 def screening_answers(request, pk):

@@ -1,9 +1,58 @@
 """Shared fixtures: named personas for permission tests (healthchecks' alice/bob/charlie idea)."""
 
 import pytest
+from django.core.cache import cache
+from django.test import Client
 
 from clinic.models import Role
 from tests.factories import PASSWORD, ClinicFactory, PatientFactory, UserFactory, make_staff
+from tests.second_factor import give_second_factor
+
+
+class ClinicClient(Client):
+    """The test client, logging staff in the way they really end up: password *and* second factor.
+
+    ``force_login`` and ``login`` give a staff account a confirmed authenticator device and mark
+    the session as having passed it, so tests about other things need not enter codes. Tests of
+    the second factor itself use a plain ``django.test.Client`` (tests/clinic/test_second_factor.py).
+    """
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        give_second_factor(self, user)
+
+    def login(self, **credentials):
+        from django.http import HttpRequest
+
+        request = HttpRequest()  # django-axes needs a request to count and lock attempts
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        from django.contrib.auth import authenticate
+
+        user = authenticate(request, **credentials)
+        if user is None:
+            return False
+        self.force_login(user)
+        return True
+
+
+@pytest.fixture
+def client():
+    return ClinicClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    client = ClinicClient()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache: each test starts from none (and leaves none)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +107,37 @@ def password():
 def login(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_flush_may_empty_the_audit_trail():
+    """Transactional tests end by emptying every table. PostgreSQL does it with TRUNCATE, which the
+    audit trail's row trigger lets through; SQLite deletes row by row, which the trigger refuses.
+    So on SQLite, and only for this between-tests flush, the triggers step aside."""
+    import importlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+    append_only = importlib.import_module("clinic.migrations.0005_audit_append_only")
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            for statement in append_only.SQLITE_REVERSE:
+                cursor.execute(statement)
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                for statement in append_only.SQLITE:
+                    cursor.execute(statement)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original

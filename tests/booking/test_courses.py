@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from booking.models import Appointment, AppointmentLog, Status, TimeOff, TreatmentCourse
+from booking.models import Appointment, Status, TimeOff, TreatmentCourse
+from booking.selectors import appointment_history
 from booking.services import BookingError, appointment_book, appointment_cancel, appointment_move, course_book_all
 from tests.booking.factories import local
 
@@ -109,7 +110,7 @@ def test_a_clinician_may_book_outside_the_window_with_a_recorded_reason(cal, pat
     second = session(cal, patient, too_soon, by=clinician, override_reason="Small residual veins, seen early")
     assert second.sequence == 2 and second.override_by == clinician
     assert second.override_reason == "Small residual veins, seen early"
-    assert "Small residual veins" in AppointmentLog.objects.get(appointment=second).note
+    assert "Small residual veins" in appointment_history(second).get().note
 
 
 # --- moves -----------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from booking import events
-from booking.models import Appointment, AppointmentLog, Status, TimeOff
+from booking.models import Appointment, Status, TimeOff
+from booking.selectors import appointment_history
 from booking.services import (
     BookingError,
     appointment_book,
@@ -41,7 +42,8 @@ def test_alice_books_a_consultation_and_gets_a_clinician_and_a_room(cal, patient
     assert a.blocked_end == local(WED, "10:35")  # the consultation's 5-minute buffer after
     assert a.clinician == cal.clinicians[0] and a.room == cal.rooms[0]
     assert a.booked_by == patient.user and a.booked_at == now
-    assert AppointmentLog.objects.get(appointment=a).action == "booking.appointment.booked"
+    entry = appointment_history(a).get()
+    assert (entry.action, entry.patient, entry.actor) == ("booking.appointment.booked", a.patient, a.booked_by)
 
 
 def test_any_clinician_gives_the_next_clinician_when_the_first_is_busy(cal, patient, other_patient, now):

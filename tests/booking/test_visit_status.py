@@ -11,7 +11,8 @@ from aftercare import services as aftercare
 from aftercare.models import Message, MessageStatus
 from aftercare.plan import Kind
 from booking import selectors
-from booking.models import Appointment, AppointmentLog, CourseStatus, Status
+from booking.models import Appointment, CourseStatus, Status
+from booking.selectors import appointment_history
 from booking.seed import NOTHING_CHANGED
 from booking.services import (
     BookingError,
@@ -106,10 +107,10 @@ def test_each_status_can_be_undone_the_same_day_with_a_reason_that_is_logged(vis
     assert undone.status == back_to
     if back_to == Status.BOOKED:
         assert undone.checked_in_at is None
-    entry = AppointmentLog.objects.filter(appointment=visit).last()
+    entry = appointment_history(visit).last()
     assert entry.action == f"booking.appointment.{steps[-1]}.undone".replace("check_in.undone", "checked_in.undone").replace(
         "complete.undone", "completed.undone")
-    assert entry.note == "Pressed the wrong button" and entry.by == front_desk
+    assert entry.details["note"] == "Pressed the wrong button" and entry.actor == front_desk
 
 
 def test_undo_is_refused_the_next_day_and_without_a_reason(visit, front_desk):

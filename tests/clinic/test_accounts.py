@@ -8,8 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.models import Patient, Role, User
+from clinic.models import AuditEvent, Patient, Role, User
 from tests.factories import PASSWORD, make_staff
+from tests.second_factor import confirmed_device, fresh_code
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +34,12 @@ def errors(response, field):
     return response.context["form"].errors.get(field, [])
 
 
-def test_sign_up_creates_a_patient_logs_them_in_and_sends_a_confirmation_link(client, django_capture_on_commit_callbacks):
+def test_sign_up_creates_a_patient_and_sends_a_confirmation_link(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = sign_up(client)
     assert response.status_code == 302
-    assert response.url == reverse("patient_home")
+    assert response.url == reverse("sign_up_done")
+    assert "maria.santos@example.org" in client.get(response.url).content.decode()
     patient = Patient.objects.get()
     assert patient.email == "maria.santos@example.org"
     assert patient.user.email == "maria.santos@example.org"
@@ -46,7 +48,9 @@ def test_sign_up_creates_a_patient_logs_them_in_and_sends_a_confirmation_link(cl
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["maria.santos@example.org"]
     assert "/accounts/verify/" in mail.outbox[0].body
-    assert client.get(reverse("patient_home")).status_code == 200
+    # Not logged in: the same answer as for an address that has an account (below).
+    assert client.get(reverse("patient_home")).status_code == 302
+    assert client.login(username="maria.santos@example.org", password=SIGN_UP["password1"])
 
 
 def test_confirmation_link_verifies_the_address_once(client, django_capture_on_commit_callbacks):
@@ -67,14 +71,18 @@ def test_a_tampered_confirmation_link_is_refused(client, django_capture_on_commi
     assert User.objects.get().email_verified_at is None
 
 
-def test_duplicate_email_is_refused_whatever_its_case_and_keeps_what_was_typed(client, patient):
-    response = sign_up(client, email="ALICE@example.org")
-    assert response.status_code == 200
-    assert errors(response, "email") == ["An account with this e-mail address already exists. Log in or reset your password."]
-    page = response.content.decode()
-    assert 'value="Maria"' in page and 'value="Santos"' in page and 'value="1987-04-02"' in page
-    assert 'value="(206) 555-0123"' in page
-    assert Patient.objects.count() == 1
+def test_sign_up_with_a_taken_address_answers_the_same_and_tells_the_owner(client, patient, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = sign_up(client, email="ALICE@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        new = sign_up(client, email="someone.new@example.org")
+    assert (taken.status_code, taken.url) == (new.status_code, new.url) == (302, reverse("sign_up_done"))
+    assert Patient.objects.count() == 2  # Alice, and the new one; nobody else
+    to_alice = [m for m in mail.outbox if m.to == ["alice@example.org"]]
+    assert [m.subject for m in to_alice] == ["Someone tried to create an account with your address"]
+    assert "/accounts/login/" in to_alice[0].body and "/accounts/password_reset/" in to_alice[0].body
+    assert patient.user.check_password(PASSWORD)  # nothing about Alice's account changed
+    assert AuditEvent.objects.filter(action="clinic.account.sign_up_existing", object_id=str(patient.user.pk)).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -129,9 +137,12 @@ def test_a_wrong_password_says_so_and_keeps_the_email(client, patient):
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_staff_land_on_the_staff_home(client, role):
-    make_staff(role, email="someone@example.org")
+def test_staff_land_on_the_staff_home_after_their_code(client, role):
+    staff = make_staff(role, email="someone@example.org")
+    device = confirmed_device(staff.user)
     response = client.post(reverse("login"), {"username": "someone@example.org", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+    response = client.post(response.redirect_chain[-1][0], {"code": fresh_code(device)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("staff_home")
     assert response.status_code == 200
 
@@ -142,8 +153,9 @@ def test_logout_ends_the_session(client, patient):
     assert client.get(reverse("patient_home")).status_code == 302
 
 
-def test_password_reset_by_email_sets_a_new_password(client, patient):
-    client.post(reverse("password_reset"), {"email": "Alice@example.org"})
+def test_password_reset_by_email_sets_a_new_password(client, patient, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "Alice@example.org"})
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
@@ -173,26 +185,51 @@ def test_a_patient_edits_their_profile(client, patient):
     assert patient.user.email_verified is True
 
 
-def test_changing_email_needs_a_new_confirmation(client, patient, django_capture_on_commit_callbacks):
+PROFILE = {"first_name": "Alice", "last_name": "Walker", "date_of_birth": "1985-06-15", "phone": "", "preferred_channel": "email"}
+
+
+def test_changing_email_needs_the_current_password(client, patient):
     client.force_login(patient.user)
-    data = {"first_name": "Alice", "last_name": "Walker", "email": "alice.new@example.org", "date_of_birth": "1985-06-15",
-            "phone": "", "preferred_channel": "email"}
+    for typed in ("", "not-my-password"):
+        response = client.post(reverse("profile_edit"), {**PROFILE, "email": "alice.new@example.org", "current_password": typed})
+        assert errors(response, "current_password") == ["Enter your current password to change your e-mail address."]
+        assert 'value="alice.new@example.org"' in response.content.decode()  # what was typed stays
+    assert mail.outbox == []
+    patient.refresh_from_db()
+    assert patient.user.email == "alice@example.org"
+
+
+def test_a_new_email_is_confirmed_from_the_new_address_and_the_old_one_is_told(client, patient, django_capture_on_commit_callbacks):
+    client.force_login(patient.user)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("profile_edit"), data)
+        client.post(reverse("profile_edit"), {**PROFILE, "email": "alice.new@example.org", "current_password": PASSWORD})
     patient.refresh_from_db()
-    assert patient.email == patient.user.email == "alice.new@example.org"
-    assert patient.user.email_verified is False
-    assert mail.outbox[0].to == ["alice.new@example.org"]
+    assert patient.user.email == patient.email == "alice@example.org"  # nothing changes until confirmed
+    confirm, notice = sorted(mail.outbox, key=lambda m: m.to != ["alice.new@example.org"])
+    assert confirm.to == ["alice.new@example.org"] and notice.to == ["alice@example.org"]
+    assert "alice.new@example.org" in notice.body and "/accounts/password_reset/" in notice.body
+    link = re.search(r"http://testserver(/accounts/email/confirm/\S+)", confirm.body).group(1)
+
+    client.logout()  # the link works from any browser: opening it proves the new address
+    page = client.get(link, follow=True).content.decode()
+    assert "alice.new@example.org is now the address of your account" in page
+    patient.refresh_from_db()
+    assert patient.user.email == patient.email == "alice.new@example.org"
+    assert patient.user.email_verified
+    page = client.get(link, follow=True).content.decode()  # once only
+    assert "already used" in page
 
 
-def test_profile_refuses_an_email_another_account_uses(client, patient, other_patient):
+def test_a_taken_address_is_refused_only_to_whoever_opens_the_link_there(client, patient, other_patient, django_capture_on_commit_callbacks):
     client.force_login(patient.user)
-    data = {"first_name": "Alice", "last_name": "Walker", "email": "BOB@example.org", "date_of_birth": "1985-06-15",
-            "phone": "", "preferred_channel": "email"}
-    response = client.post(reverse("profile_edit"), data)
-    assert errors(response, "email") == ["Another account already uses this e-mail address."]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("profile_edit"), {**PROFILE, "email": "BOB@example.org", "current_password": PASSWORD})
+    assert response.status_code == 302  # the same answer as for a free address: nothing revealed here
+    link = re.search(r"http://testserver(/accounts/email/confirm/\S+)", next(m for m in mail.outbox if m.to == ["bob@example.org"]).body).group(1)
+    page = client.get(link, follow=True).content.decode()
+    assert "Another account already uses bob@example.org" in page
     patient.refresh_from_db()
-    assert patient.email == "alice@example.org"
+    assert patient.user.email == "alice@example.org"
 
 
 def test_text_reminders_without_consent_are_refused_by_the_database(patient):

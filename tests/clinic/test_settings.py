@@ -1,8 +1,22 @@
 """Settings come from the environment, and production refuses unsafe ones at start-up."""
 
+import re
+import shlex
+
 from django.conf import settings
 
-from tests.utils import run_django
+from tests.utils import ROOT, run_django
+
+
+def readme_production_variables(tmp_path) -> dict:
+    """Exactly the variables the README's production section exports (the secret file made real)."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"^export (.*?)\npip install", readme, re.S | re.M).group(1).replace("\\\n", " ")
+    variables = dict(token.split("=", 1) for token in shlex.split(block))
+    key_file = tmp_path / "clinic_key"
+    key_file.write_text("r" * 20 + "-readme-production-secret-key-with-enough-entropy-0a1b2c3d4e5f")
+    variables["SECRET_KEY_FILE"] = str(key_file)
+    return variables
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -12,6 +26,7 @@ PRODUCTION = {
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_PRELOAD": "true",
+    "CACHE_URL": "redis://127.0.0.1:6379/1",
 }
 
 
@@ -86,10 +101,27 @@ def test_defaults_need_no_server_at_all(tmp_path):
     ))
 
 
-def test_check_deploy_is_clean_with_production_variables(tmp_path):
-    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION, tmp_path)
+def test_check_deploy_is_clean_with_exactly_the_readmes_production_variables(tmp_path):
+    variables = readme_production_variables(tmp_path)
+    assert {"CACHE_URL", "TRUSTED_PROXY_COUNT", "SECURE_HSTS_SECONDS"} <= set(variables)
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], variables, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_caches_in_redis_and_sends_hsts_preload(tmp_path):
+    code = SHOW.format("(s.CACHES['default']['BACKEND'], s.SECURE_HSTS_PRELOAD, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+                       "s.SESSION_COOKIE_SECURE, s.TRUSTED_PROXY_COUNT)")
+    result = run_django(code, readme_production_variables(tmp_path), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(("django_redis.cache.RedisCache", True, True, True, 1))
+
+
+def test_preload_can_be_switched_off_and_then_check_deploy_says_so(tmp_path):
+    variables = {**readme_production_variables(tmp_path), "SECURE_HSTS_PRELOAD": "false"}
+    result = run_django(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], variables, tmp_path)
+    assert result.returncode != 0
+    assert "security.W021" in result.stdout + result.stderr
 
 
 def test_check_deploy_warns_when_production_forgets_https(tmp_path):

@@ -10,9 +10,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.models import Channel, Clinic, Clinician, OpeningHours, Patient, Role, Room, StaffMember, User
 from clinic.services import staff_member_save
+from clinic.two_factor import APP_DEVICE_NAME, secret_text
 
 DEMO_PASSWORD = "vein-demo-2026"
 DEMO_DOMAIN = "demo.clinic"
@@ -69,6 +71,10 @@ class Command(BaseCommand):
             user = self._user(f"{local}@{DEMO_DOMAIN}", first, last)
             staff = StaffMember.objects.filter(user=user).first() or StaffMember(user=user, role=role)
             staff_member_save(staff=staff)
+            # Staff log in with a second factor; a demo staff member has an authenticator set up
+            # already (the secret is printed below, and `manage.py demo_codes` shows today's codes).
+            if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+                TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
             if title:
                 Clinician.objects.filter(staff=staff).update(title=title)
 
@@ -115,3 +121,10 @@ class Command(BaseCommand):
         for local, first, last, role, _ in STAFF:
             out.write(f"  {role.label:<13} {local + '@' + DEMO_DOMAIN:<26} ({first} {last})")
         out.write(f"  {'Patient':<13} patient01@{DEMO_DOMAIN} … patient{len(PATIENTS):02d}@{DEMO_DOMAIN}")
+        out.write("Staff also enter a 6-digit code after the password. Either add a staff member's key to an "
+                  "authenticator app (any TOTP app; or open the otpauth:// address on a phone),")
+        out.write("or print the current codes with:  .venv/bin/python manage.py demo_codes")
+        for local, *_ in STAFF:
+            device = TOTPDevice.objects.get(user__email=f"{local}@{DEMO_DOMAIN}", confirmed=True)
+            out.write(f"  {local + '@' + DEMO_DOMAIN:<26} key {secret_text(device)}")
+            out.write(f"  {'':<26} {device.config_url}")
