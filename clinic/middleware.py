@@ -26,11 +26,12 @@ class ClinicTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        timezone.activate(Clinic.objects.current_time_zone())
-        try:
-            return self.get_response(request)
-        finally:
-            timezone.deactivate()
+        with Clinic.objects.request_scope():  # the clinic row: read once for the whole request
+            timezone.activate(Clinic.objects.current_time_zone())
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
 
 
 class NoStoreMiddleware:

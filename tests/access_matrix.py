@@ -90,8 +90,26 @@ MATRIX: dict[str, Row] = {
     "booking:desk_calendar": row("", "GET", "L 403 403 200 200 200"),
     "booking:desk_book": row("", "GET", "L 403 403 200 200 200"),
     "booking:desk_appointment": row("pk=appointment", "GET", "L 403 403 200 200 200"),
-    "booking:desk_move": row("pk=appointment", "GET", "L 403 403 200 200 200"),
+    # Move opens the calendar in move mode, where the free times show.
+    "booking:desk_move": row("pk=appointment", "GET", "L 403 403 R R R"),
     "booking:desk_action": row("pk=appointment,action=check_in", "POST", "L 403 403 R R R"),
+    "booking:desk_sheet": row("", "GET", "L 403 403 200 200 200"),
+    "booking:desk_patient_new": row("", "POST", "L 403 403 200 403 200"),
+    "booking:desk_waitlist": row("", "GET", "L 403 403 200 200 200"),
+    "booking:desk_waitlist_offer": row("pk=waitlist", "POST", "L 403 403 R R R"),
+    "booking:desk_waitlist_remove": row("pk=waitlist", "POST", "L 403 403 R R R"),
+    "booking:desk_overdue": row("", "GET", "L 403 403 200 200 200"),
+    "booking:desk_course_contact": row("pk=course", "POST", "L 403 403 R R R"),
+    "booking:desk_course_stop": row("pk=course", "POST", "L 403 403 R R R"),
+    # booking: the clinic admin's settings
+    "booking:settings_rules": row("", "GET", "L 403 403 403 403 200"),
+    "booking:settings_hours": row("", "GET", "L 403 403 403 403 200"),
+    "booking:settings_hours_edit": row("pk=clinician_row", "GET", "L 403 403 403 403 200"),
+    # The desk enters time off and closures as they hear of them; only the clinic admin removes them.
+    "booking:settings_time_off": row("", "GET", "L 403 403 200 403 200"),
+    "booking:settings_time_off_remove": row("pk=time_off", "POST", "L 403 403 403 403 R"),
+    "booking:settings_closure_remove": row("pk=closure", "POST", "L 403 403 403 403 R"),
+    "intake:settings": row("", "GET", "L 403 403 403 403 200"),
     # aftercare
     "aftercare:today": row("", "GET", "L 200 200 403 403 403"),
     "aftercare:check_in": row("pk=completed_session", "GET", "L 200 404 403 403 403"),
@@ -101,6 +119,23 @@ MATRIX: dict[str, Row] = {
     "aftercare:delivery_log": row("patient_pk=patient", "GET", "L 403 403 200 200 200"),
     "aftercare:problems": row("", "GET", "L 403 403 200 200 200"),
     "aftercare:resend": row("pk=message", "POST", "L 403 403 R R R"),
+    # treatment: the clinician records; front desk sees whether it is done; photos for clinicians
+    # and the patient they show; the clinic admin keeps lots, recalls and the per-session maximum.
+    "treatment:record_edit": row("appointment_pk=session_today", "GET", "L 403 403 403 200 403"),
+    "treatment:not_treated": row("appointment_pk=session_today", "GET", "L 403 403 403 200 403"),
+    "treatment:visit_complete": row("appointment_pk=session_today", "POST", "L 403 403 R R R"),
+    "treatment:visit_photos": row("appointment_pk=completed_session", "GET", "L 403 403 403 200 403"),
+    "treatment:record_detail": row("pk=signed_record", "GET", "L 403 403 403 200 403"),
+    "treatment:record_sign": row("pk=draft_record", "POST", "L 403 403 403 R 403"),
+    "treatment:record_amend": row("pk=signed_record", "GET", "L 403 403 403 200 403"),
+    "treatment:note_add": row("patient_pk=patient", "POST", "L 403 403 403 R 403"),
+    "treatment:photo_consent": row("patient_pk=patient", "POST", "L 403 403 403 R 403"),
+    "treatment:photo_compare": row("patient_pk=patient", "GET", "L 403 403 403 200 403"),
+    "treatment:photo_file": row("pk=photo", "GET", "L 200 404 403 200 403"),
+    "treatment:lots": row("", "GET", "L 403 403 403 200 200"),
+    "treatment:recall": row("", "GET", "L 403 403 403 200 200"),
+    "treatment:settings": row("", "GET", "L 403 403 403 403 200"),
+    "treatment:dose_limits": row("", "GET", "L 403 403 403 200 200"),
 }
 
 # URL names the matrix does not list one by one, and why.

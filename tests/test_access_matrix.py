@@ -36,11 +36,11 @@ def test_every_url_has_a_line_in_the_access_matrix():
 
 
 @pytest.fixture
-def world(patient, other_patient, front_desk, clinician, clinic_admin):
+def world(patient, other_patient, front_desk, clinician, clinic_admin, settings, tmp_path):
     """Alice's records, one of each kind a URL can name. Bob (other_patient) has none of his own."""
     from aftercare.models import CheckIn, Message
     from booking import links
-    from booking.models import Status, WaitlistEntry
+    from booking.models import ClinicClosure, Status, TimeOff, TreatmentCourse, WaitlistEntry
     from clinic.models import StaffMember
     from intake.models import ConsentText
     from tests.booking.factories import Calendar, appointment
@@ -64,13 +64,53 @@ def world(patient, other_patient, front_desk, clinician, clinic_admin):
                                      send_at=now, planned_for_start=booked.start, status="failed")
     waitlist = WaitlistEntry.objects.create(patient=patient, service=cal.consultation, earliest=now.date(),
                                             latest=now.date() + timedelta(days=20), created_at=now)
+    treatment = _treatment_world(done, cal, clinician, settings, tmp_path)
+    course = TreatmentCourse.objects.create(patient=patient, service=cal.session, planned_sessions=3)
+    time_off = TimeOff.objects.create(clinician=doc, start=now + timedelta(days=30), end=now + timedelta(days=31))
+    closure = ClinicClosure.objects.create(clinic=cal.clinic, date=(now + timedelta(days=40)).date())
     return {
+        **treatment, "course": course.pk, "time_off": time_off.pk, "closure": closure.pk, "clinician_row": doc.pk,
         "patient": patient.pk, "appointment": booked.pk, "hold": held.pk, "screening": screening.pk,
         "completed_session": done.pk, "checkin": check_in.pk, "message": message.pk, "waitlist": waitlist.pk,
         "link_token": links.manage_token(booked), "consent_version": ConsentText.current().version,
         "desk_staff": StaffMember.objects.get(user=front_desk).pk,
         "patient_uid": urlsafe_base64_encode(force_bytes(patient.user.pk)),
     }
+
+
+def _treatment_world(done, cal, clinician, settings, tmp_path) -> dict:
+    """A signed record of Alice's past session, a draft for a session she is in today, and a photo."""
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+
+    from booking.models import Status
+    from tests.booking.factories import appointment
+    from treatment.models import Lot, Photo, TreatedArea, TreatmentRecord
+
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "private")}}}
+    now = timezone.now()
+    lot = Lot.objects.create(sclerosant="polidocanol", concentration_percent=Decimal("0.5"), lot_number="M1",
+                             expires_on=(now + timedelta(days=365)).date())
+
+    def record(visit):
+        made = TreatmentRecord.objects.create(
+            appointment=visit, session_day=timezone.localdate(visit.start), sclerosant="polidocanol",
+            concentration_percent=Decimal("0.5"), form="liquid", lot=lot, weight_kg=Decimal("70"),
+            volume_limit_ml=Decimal("10"), injections=4, created_by=clinician)
+        TreatedArea.objects.create(record=made, area="left_front_calf", vein_type="spider", volume_ml=Decimal("1"))
+        return made
+
+    signed = record(done)
+    TreatmentRecord.objects.filter(pk=signed.pk).update(signed_at=now, signed_by=clinician)
+    today = appointment(patient=done.patient, service=cal.session, clinician=cal.clinicians[0], room=cal.rooms[0],
+                        start=(now - timedelta(minutes=30)).replace(microsecond=0), status=Status.CHECKED_IN)
+    draft = record(today)
+    photo = Photo(patient=done.patient, appointment=done, area="left_front_calf", kind="before", width=1, height=1,
+                  size_bytes=3, uploaded_by=clinician)
+    photo.file.save("photo.jpg", ContentFile(b"jpg"), save=True)
+    return {"signed_record": signed.pk, "draft_record": draft.pk, "session_today": today.pk, "photo": photo.pk}
 
 
 def url_for(name: str, args: str, world: dict) -> str:

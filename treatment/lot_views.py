@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.access import staff_required
 
@@ -31,6 +31,7 @@ def csv_safe(value) -> str:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.view_lot")
 def lots(request):
     form = LotForm(request.POST or None)

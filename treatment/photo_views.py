@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import get_for_user, get_patient_for_user, staff_required
 
@@ -24,6 +24,7 @@ from .views import _visit
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.view_photo")
 def visit_photos(request, appointment_pk):
     visit = _visit(request, appointment_pk, "treatment.view_photo")

@@ -4,7 +4,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.access import staff_required
 
@@ -14,6 +14,7 @@ from .models import TreatmentSettings
 from .services import TreatmentError
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.change_treatmentsettings")
 def treatment_settings(request):
     current = TreatmentSettings.for_clinic()

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import services as booking_services
 from booking.models import Appointment, ServiceKind
@@ -97,6 +97,7 @@ def _initial_for_new(visit: Appointment) -> dict:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.add_treatmentrecord")
 def record_edit(request, appointment_pk):
     visit = _visit(request, appointment_pk, "treatment.add_treatmentrecord")
@@ -122,6 +123,7 @@ def record_edit(request, appointment_pk):
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.add_treatmentrecord", "treatment.sign_treatmentrecord")
 def not_treated(request, appointment_pk):
     visit = _visit(request, appointment_pk, "treatment.add_treatmentrecord")
@@ -173,6 +175,7 @@ def record_sign(request, pk):
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 @staff_required("treatment.amend_treatmentrecord")
 def record_amend(request, pk):
     record = _record(request, pk, "treatment.amend_treatmentrecord")

@@ -107,3 +107,19 @@ def test_get_for_user_refuses_staff_without_the_permission_and_strangers_see_not
         get_for_user(front_desk, Patient, owner="", perm="intake.view_health_answers", pk=patient.pk)
     with pytest.raises(Http404):
         get_for_user(stranger, Patient, owner="", pk=patient.pk)
+
+
+def test_the_clinic_row_is_read_once_per_request_and_afresh_after_a_save(clinic, django_assert_num_queries):
+    from clinic.models import Clinic
+
+    with Clinic.objects.request_scope():
+        with django_assert_num_queries(1):
+            assert Clinic.objects.current() is Clinic.objects.current()
+        first = Clinic.objects.current()
+        first.name = "Renamed"
+        first.save()
+        with django_assert_num_queries(1):
+            assert Clinic.objects.current().name == "Renamed"
+    with django_assert_num_queries(2):  # outside a request: read each time
+        Clinic.objects.current()
+        Clinic.objects.current()
