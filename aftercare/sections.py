@@ -3,14 +3,14 @@
 from django.db.models import Count, Q
 
 from clinic import sections
+from clinic.models import PROBLEM_STATUSES, MessageStatus, OutboxMessage
 
 from . import selectors
-from .models import Message, MessageStatus
 
 
 def _open_counts(request, page):
     """Shown in the staff menu and on the staff home: counted once per request."""
-    if not (request.user.has_perm("aftercare.view_checkin") or request.user.has_perm("aftercare.view_delivery_log")):
+    if not (request.user.has_perm("aftercare.view_checkin") or request.user.has_perm("clinic.view_delivery_log")):
         return None
     if not hasattr(request, "_aftercare_open_counts"):
         request._aftercare_open_counts = selectors.open_counts()
@@ -22,14 +22,18 @@ def _patient_home(request, page):
 
 
 def _patient_detail(request, page):
-    if not request.user.has_perm("aftercare.view_delivery_log"):
+    if not request.user.has_perm("clinic.view_delivery_log"):
         return None
-    counts = Message.objects.filter(patient=page["patient"]).aggregate(
+    counts = OutboxMessage.objects.filter(patient=page["patient"]).aggregate(
         messages_sent=Count("pk", filter=Q(status=MessageStatus.SENT)),
         messages_waiting=Count("pk", filter=Q(status__in=[MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING])),
-        messages_problems=Count("pk", filter=Q(status__in=selectors.PROBLEM_STATUSES)),
+        messages_problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
     )
     return counts
+
+
+def _settings_nav(request, page):
+    return {} if request.user.has_perm("aftercare.change_messagesettings") else None
 
 
 def register() -> None:
@@ -38,3 +42,4 @@ def register() -> None:
     sections.register("patient_nav", "aftercare/_patient_nav.html", order=20)
     sections.register("patient_home", "aftercare/_patient_home.html", order=30, context=_patient_home)
     sections.register("patient_detail", "aftercare/_patient_detail.html", order=30, context=_patient_detail)
+    sections.register("settings_nav", "aftercare/_settings_nav.html", order=30, context=_settings_nav)

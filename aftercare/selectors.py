@@ -6,13 +6,12 @@ from datetime import date
 from django.utils import timezone
 
 from booking.models import Appointment, ServiceKind, Status
-from clinic.models import Clinic
+from clinic.models import PROBLEM_STATUSES, Clinic, OutboxMessage
 
-from .models import CheckIn, Message, MessageStatus
+from .models import CheckIn
 from .plan import aftercare_days
 
 CHECK_IN_OPEN_DAYS = 14  # after this a check-in is no use: the patient is told to call instead
-PROBLEM_STATUSES = [MessageStatus.FAILED, MessageStatus.UNKNOWN]
 
 
 @dataclass
@@ -39,5 +38,5 @@ def open_counts() -> dict[str, int]:
     """For the staff menu: check-ins not yet dealt with, messages that failed or may not have gone."""
     return {
         "open_check_ins": CheckIn.objects.filter(handled_at__isnull=True).count(),
-        "message_problems": Message.objects.filter(status__in=PROBLEM_STATUSES).count(),
+        "message_problems": OutboxMessage.objects.filter(status__in=PROBLEM_STATUSES).count(),
     }

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic import outbox
 from clinic.access import is_staff_member
 from clinic.models import Clinician, Patient
 
@@ -710,8 +711,7 @@ def appointment_cancel(
     _log(appointment, "cancelled", by, now, reason)
     events.appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by)
     _waitlist_offer(service=appointment.service, freed_start=appointment.start, clinician_id=appointment.clinician_id, now=now)
-    pk = appointment.pk
-    transaction.on_commit(lambda: emails.send_cancelled(pk))
+    outbox.enqueue(emails.CANCELLED, patient=appointment.patient, obj=appointment, planned_for=appointment.start)
     return appointment
 
 
@@ -802,7 +802,7 @@ def waitlist_leave(*, entry: WaitlistEntry, by) -> None:
 
 
 def _waitlist_offer(*, service: Service, freed_start: datetime, clinician_id: int, now: datetime) -> list[WaitlistEntry]:
-    """A time freed up: tell the first waiting patients whose dates match (by e-mail, after commit).
+    """A time freed up: tell the first waiting patients whose dates match (by e-mail, through the outbox).
 
     Nobody gets the time reserved: whoever books first through the normal path gets it. Only when
     a slot for the service really is free that day are patients told.
@@ -823,5 +823,5 @@ def _waitlist_offer(*, service: Service, freed_start: datetime, clinician_id: in
         return []
     for entry in entries:
         WaitlistEntry.objects.filter(pk=entry.pk).update(last_notified_at=now, notified_count=entry.notified_count + 1)
-        transaction.on_commit(functools.partial(emails.send_waitlist_offer, entry.pk, day))
+        outbox.enqueue(emails.WAITLIST_OFFER, patient=entry.patient, obj=entry, params={"day": day.isoformat()})
     return entries

@@ -5,3 +5,16 @@ from .models import Clinic
 
 def clinic(request):
     return {"clinic": SimpleLazyObject(Clinic.objects.current)}
+
+
+def message_flow(request):
+    """For the red banner on staff pages (templates/base.html): are messages going out?
+
+    Lazy: only pages that show the banner (staff pages) pay for the few indexed queries.
+    """
+    def flow():
+        from . import health
+
+        return health.snapshot().flow
+
+    return {"message_flow": SimpleLazyObject(flow)}
