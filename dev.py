@@ -110,9 +110,10 @@ class Supervised:
             pass
 
     def terminate(self) -> None:
+        """SIGTERM to the main process: a worker then stops its own pool (warm shutdown)."""
         if self.process is not None and self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.send_signal(signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
