@@ -406,7 +406,7 @@ def check(stack: Stack, driver: Driver, began: datetime, ended: datetime, runs: 
         "pk", "kind", "status", "send_at", "sent_at", "provider_called_at", "about_id", "planned_for"))
     by_status = Counter(r["status"] for r in rows)
     sent_ids = {f"msg-{r['pk']}" for r in rows if r["status"] == MessageStatus.SENT}
-    all_sent = {f"msg-{r['pk']}" for r in OutboxMessage.objects.filter(status=MessageStatus.SENT).values_list("pk", flat=True)}
+    all_sent = {f"msg-{pk}" for pk in OutboxMessage.objects.filter(status=MessageStatus.SENT).values_list("pk", flat=True)}
     twice = {ref: n for ref, n in counts.items() if n > 1}
     not_marked = set(counts) - all_sent  # went out but the outbox does not say sent
     missing = sent_ids - set(counts)  # marked sent but never written
@@ -541,6 +541,10 @@ def main() -> int:
     restarts = stack.restarts()
     alive_at_end = stack.alive()
     stop_seconds, left = stack.stop()
+    state = {"began": began.isoformat(), "ended": ended.isoformat(), "runs": [r.isoformat() for r in runs],
+             "changes": driver.changes, "counts": driver.counts, "deaths": deaths, "restarts": restarts,
+             "stop_seconds": stop_seconds, "left": left}
+    (workdir / "soak-state.json").write_text(json.dumps(state, indent=1, default=str))  # to check again by hand
     result = check(stack, driver, began, ended, sorted(set(runs)))
     lat = driver.latencies()
     print()

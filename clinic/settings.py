@@ -213,7 +213,7 @@ if SMS_BACKEND == "clinic.sms.TwilioSMSBackend":
 # beat run with no broker server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "broker"
+    _queue_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
     (_queue_dir / "queue").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"  # kombu's filesystem transport, safe across processes
     CELERY_BROKER_TRANSPORT_OPTIONS = {
