@@ -82,7 +82,7 @@ class QuietHoursForm(forms.Form):
         help_text=_("Clinic time, e.g. 21:00."),
     )
     sms_quiet_end = forms.TimeField(
-        label=_("until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("Clinic time, e.g. 08:00. A text due in between waits until then; e-mail is not held back."),
     )
 

@@ -32,6 +32,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from . import outbox
@@ -414,7 +415,7 @@ def message_resend(*, message: OutboxMessage, by) -> OutboxMessage:
     """Staff send a failed or unknown message again, knowingly: it goes out on the next dispatch."""
     message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
     if message.status not in (MessageStatus.FAILED, MessageStatus.UNKNOWN):
-        raise OutboxError("Only a failed message, or one whose delivery is unknown, can be sent again.")
+        raise OutboxError(_("Only a failed message, or one whose delivery is unknown, can be sent again."))
     message.status = MessageStatus.PENDING
     message.send_at = timezone.now()
     message.attempts = 0
@@ -425,6 +426,6 @@ def message_resend(*, message: OutboxMessage, by) -> OutboxMessage:
         with transaction.atomic():
             message.save()
     except IntegrityError:
-        raise OutboxError("This message has been planned again already.") from None
+        raise OutboxError(_("This message has been planned again already.")) from None
     log_attempt(message, "resend", "sent again by staff", by=by)
     return message

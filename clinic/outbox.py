@@ -126,10 +126,6 @@ def kind(name: str) -> Kind:
         raise LookupError(f"No renderer is registered for outbox kind {name!r}") from None
 
 
-def renderer_for(name: str) -> BatchRenderer:
-    return kind(name).render_batch
-
-
 def label_for(name: str) -> str:
     spec = _kinds.get(name)
     return spec.label if spec else name.replace("_", " ").capitalize()
@@ -151,7 +147,7 @@ class Planned:
 
 
 def enqueue_many(planned: Iterable[Planned]) -> list:
-    """Write the messages to the outbox (inside the caller's transaction); returns the rows written.
+    """Write the messages to the outbox (inside the caller's transaction); returns the rows asked for.
 
     A message the database already holds for the same object, time, kind and channel is dropped
     (a replayed event, two quick completions): at most once, decided by the unique constraint.

@@ -87,8 +87,10 @@ def test_dev_serve_restarts_a_killed_worker_sends_its_messages_once_and_stops_cl
         os.killpg(pids["Celery worker"], signal.SIGKILL)  # kill -9 the worker and its pool, mid-batch
         assert len(smtp.messages) < len(ours), "the batch finished before the kill; the test proves nothing"
         assert wait_for(lambda: "Celery worker stopped unexpectedly (exit status -9); restarting it" in text(), timeout=30)
-        restarted = [int(p) for p in re.findall(r"==> Celery worker started \(pid (\d+)\)", text())]
-        assert len(restarted) == 2 and alive(restarted[1])
+        started = lambda: [int(p) for p in re.findall(r"==> Celery worker started \(pid (\d+)\)", text())]  # noqa: E731
+        assert wait_for(lambda: len(started()) == 2, timeout=10)
+        restarted = started()
+        assert alive(restarted[1])
         assert wait_for(lambda: set(OutboxMessage.objects.filter(pk__in=ours).values_list("status", flat=True)) <= TERMINAL,
                         timeout=180), Counter(OutboxMessage.objects.values_list("status", flat=True))
         assert alive(pids["Celery beat"]) and alive(pids["web server"])  # only the worker was restarted
