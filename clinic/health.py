@@ -35,8 +35,9 @@ class Snapshot:
     alarm_raised_at: object = None
 
 
-def snapshot(*, now=None) -> Snapshot:
-    """Three small indexed queries; raises DatabaseError when the database is down."""
+def snapshot(*, now=None, count: bool = True) -> Snapshot:
+    """A few small indexed queries (``count=False``: without counting what waits); raises
+    DatabaseError when the database is down."""
     now = now or timezone.now()
     row = OutboxHealth.objects.filter(pk=1).values("last_run_at", "alarm_raised_at").first() or {}
     due = OutboxMessage.objects.filter(send_at__lte=now)
@@ -45,7 +46,7 @@ def snapshot(*, now=None) -> Snapshot:
     firsts = [t for t in (pending.order_by("send_at").values_list("send_at", flat=True).first(),
                           queued.order_by("send_at").values_list("send_at", flat=True).first()) if t]
     flow = health_rules.Flow(now=now, last_run_at=row.get("last_run_at"), oldest_due_at=min(firsts) if firsts else None)
-    waiting = pending.count() + queued.count() if firsts else 0
+    waiting = pending.count() + queued.count() if firsts and count else 0
     return Snapshot(flow=flow, waiting=waiting, alarm_raised_at=row.get("alarm_raised_at"))
 
 

@@ -1,5 +1,7 @@
 """What the beat's dispatcher and a worker do, run in the test's own process."""
 
+from datetime import timedelta
+
 import time_machine
 from django.utils import timezone
 
@@ -28,3 +30,19 @@ def calendar_part(email):
 
 def calendar_text(email) -> str:
     return calendar_part(email).get_payload(decode=True).decode("utf-8")
+
+
+def due_confirmations(make_appointment, count) -> int:
+    """`count` consultations booked just now, only their confirmations left and due at once."""
+    from booking import events
+    from booking.models import Appointment
+    from clinic.models import OutboxMessage
+    from tests.factories import PatientFactory
+
+    first = timezone.now() + timedelta(days=20)
+    for n in range(count):
+        appointment = make_appointment(PatientFactory(), service="consultation", start=first + timedelta(hours=n))
+        events.appointment_booked.send(sender=Appointment, appointment=appointment)
+    OutboxMessage.objects.exclude(kind="booking_confirmation").delete()
+    OutboxMessage.objects.update(send_at=timezone.now() - timedelta(minutes=1))
+    return OutboxMessage.objects.count()

@@ -134,6 +134,16 @@ def embedded_broker(folder: Path) -> tuple[str, dict]:
     return "filesystem://", {"CELERY_BROKER_FOLDER": str(folder)}
 
 
+def wait_for(condition, timeout=90, every=0.2) -> bool:
+    """Polls `condition` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
+
+
 class SMTPSink:
     """A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
 
@@ -158,3 +168,23 @@ class SMTPSink:
 
     def stop(self):
         self.controller.stop()
+
+    def delivered(self):
+        """How many times each outbox message (its X-Clinic-Message header) arrived."""
+        from collections import Counter
+
+        with self.lock:
+            return Counter(m["X-Clinic-Message"] for m in self.messages)
+
+
+class SlowSMTPSink(SMTPSink):
+    """Takes a moment per message, so a batch is still running when a worker is killed."""
+
+    delay = 0.02
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+

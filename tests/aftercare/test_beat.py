@@ -4,17 +4,12 @@ nothing. Real processes: a Celery worker, one or two beats, the embedded broker,
 import shutil
 import subprocess
 import time
-from collections import Counter
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from booking import events
-from booking.models import Appointment
 from clinic.models import MessageStatus, OutboxHealth, OutboxMessage
-from tests.factories import PatientFactory
-from tests.services import ROOT, BeatProcess, SMTPSink, WorkerProcess, embedded_broker
+from tests.outbox import due_confirmations
+from tests.services import ROOT, BeatProcess, SMTPSink, WorkerProcess, embedded_broker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -24,25 +19,6 @@ def smtp():
     sink = SMTPSink().start()
     yield sink
     sink.stop()
-
-
-def wait_for(condition, timeout=90, every=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
-
-
-def due_confirmations(make_appointment, count):
-    first = timezone.now() + timedelta(days=20)
-    for n in range(count):
-        appointment = make_appointment(PatientFactory(), service="consultation", start=first + timedelta(hours=n))
-        events.appointment_booked.send(sender=Appointment, appointment=appointment)
-    OutboxMessage.objects.exclude(kind="booking_confirmation").delete()
-    OutboxMessage.objects.update(send_at=timezone.now() - timedelta(minutes=1))
-    return OutboxMessage.objects.count()
 
 
 def test_two_beats_at_once_send_each_message_once(make_appointment, smtp, tmp_path):
@@ -61,8 +37,7 @@ def test_two_beats_at_once_send_each_message_once(make_appointment, smtp, tmp_pa
             process.stop()
     assert all(n >= 2 for n in beats), beats  # both beats really dispatched, several times each
     assert OutboxHealth.objects.get().runs >= 2  # the runs are recorded (some may still wait in the queue)
-    with smtp.lock:
-        counts = Counter(m["X-Clinic-Message"] for m in smtp.messages)
+    counts = smtp.delivered()
     assert len(counts) == total and set(counts.values()) == {1}
 
 

@@ -9,40 +9,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from booking import events
-from booking.models import Appointment
 from clinic.models import MessageStatus, OutboxMessage
-from tests.factories import PatientFactory
-from tests.services import ROOT, SMTPSink, database_url_for_workers, free_port
+from tests.outbox import due_confirmations
+from tests.services import ROOT, SlowSMTPSink, database_url_for_workers, free_port, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TERMINAL = {MessageStatus.SENT, MessageStatus.UNKNOWN, MessageStatus.SKIPPED, MessageStatus.FAILED}
-
-
-class SlowSMTPSink(SMTPSink):
-    """Takes a moment per message, so the worker is mid-batch when it is killed."""
-
-    async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
-        await asyncio.sleep(0.05)
-        return await super().handle_DATA(server, session, envelope)
-
-
-def wait_for(condition, timeout=120, every=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
 
 
 def alive(pid: int) -> bool:
@@ -62,13 +39,10 @@ def group_members(pgid: int) -> list[int]:
 
 
 def test_dev_serve_restarts_a_killed_worker_sends_its_messages_once_and_stops_cleanly(make_appointment, tmp_path):
-    smtp = SlowSMTPSink().start()
-    first = timezone.now() + timedelta(days=20)
-    for n in range(150):
-        appointment = make_appointment(PatientFactory(), service="consultation", start=first + timedelta(hours=n))
-        events.appointment_booked.send(sender=Appointment, appointment=appointment)
-    OutboxMessage.objects.exclude(kind="booking_confirmation").delete()
-    OutboxMessage.objects.update(send_at=timezone.now() - timedelta(minutes=1))
+    smtp = SlowSMTPSink()
+    smtp.delay = 0.05
+    smtp.start()
+    due_confirmations(make_appointment, 150)
     ours = set(OutboxMessage.objects.values_list("pk", flat=True))
     console = tmp_path / "console.log"
     env = {
@@ -109,8 +83,7 @@ def test_dev_serve_restarts_a_killed_worker_sends_its_messages_once_and_stops_cl
             except ProcessLookupError:
                 pass
         smtp.stop()
-    with smtp.lock:
-        counts = Counter(m["X-Clinic-Message"] for m in smtp.messages)
+    counts = smtp.delivered()
     statuses = dict(OutboxMessage.objects.filter(pk__in=ours).values_list("pk", "status"))
     assert max(counts.values()) == 1, "a message went out twice"
     assert set(statuses.values()) <= {MessageStatus.SENT, MessageStatus.UNKNOWN}

@@ -21,22 +21,14 @@ from clinic import celery_app, delivery
 from clinic.delivery import batches
 from clinic.models import MessageStatus, OutboxMessage
 from clinic.tasks import send_outbox
-from tests.factories import PatientFactory
-from tests.services import ROOT, SMTPSink, WorkerProcess, database_url_for_workers, free_port, need, redis_broker_url
+from tests.outbox import due_confirmations
+from tests.services import (
+    ROOT, SlowSMTPSink, WorkerProcess, database_url_for_workers, free_port, need, redis_broker_url, wait_for,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TERMINAL = {MessageStatus.SENT, MessageStatus.UNKNOWN, MessageStatus.SKIPPED, MessageStatus.FAILED}
-
-
-class SlowSMTPSink(SMTPSink):
-    """Takes a moment per message, so a batch is still running when the worker is killed."""
-
-    async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
-        await asyncio.sleep(0.02)
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
@@ -47,34 +39,13 @@ def smtp():
 
 
 def delivered(sink) -> Counter:
-    with sink.lock:
-        return Counter(m["X-Clinic-Message"] for m in sink.messages)
-
-
-def wait_for(condition, timeout=90, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
+    return sink.delivered()
 
 
 def enqueue(ids, broker_url):
     with celery_app.connection_for_write(broker_url) as connection:
         for batch in batches(ids):
             send_outbox.apply_async((batch,), connection=connection)
-
-
-def due_confirmations(make_appointment, count):
-    """`count` consultations booked just now, their confirmations due at once."""
-    first = timezone.now() + timedelta(days=20)
-    for n in range(count):
-        appointment = make_appointment(PatientFactory(), service="consultation", start=first + timedelta(hours=n))
-        events.appointment_booked.send(sender=Appointment, appointment=appointment)
-    OutboxMessage.objects.exclude(kind="booking_confirmation").delete()
-    OutboxMessage.objects.update(send_at=timezone.now() - timedelta(minutes=1))
-    return OutboxMessage.objects.count()
 
 
 def worker_env(smtp, **extra):

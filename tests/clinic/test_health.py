@@ -200,14 +200,12 @@ def test_a_mail_server_that_is_down_too_gives_the_alarm_back_for_the_next_check(
     assert health.alert_if_stalled() == "raised" and len(mail.outbox) == 1
 
 
-class _InlineThread:
-    """threading.Thread that runs its target at once (the view's background send, made visible)."""
-
-    def __init__(self, target, args=(), daemon=None):
-        self.target, self.args = target, args
+class _InlineThread(threading.Thread):
+    """The view's background send, waited for, so the test sees what it sent."""
 
     def start(self):
-        self.target(*self.args)
+        super().start()
+        self.join()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -232,3 +230,9 @@ def test_many_processes_noticing_the_same_stall_send_one_email(clinic_admin):
         t.join()
     assert sorted(outcomes) == [""] * 7 + ["raised"]
     assert len(mail.outbox) == 1
+
+
+def test_the_health_check_answers_over_plain_http_behind_an_https_redirect(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get(reverse("health")).status_code == 200
+    assert client.get(reverse("login")).status_code == 301  # everything else still goes to HTTPS
