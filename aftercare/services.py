@@ -8,7 +8,6 @@ whether each reminder is still right for the visit as it is now and what it says
 (``still_due``: the visit still starts when the reminder was planned for, and was not cancelled).
 """
 
-import logging
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -34,8 +33,6 @@ from . import plan as timeline
 from .models import CheckIn, MessageSettings, ReminderTemplate
 from .texts import DEFAULT_TEXTS
 
-log = logging.getLogger(__name__)
-
 
 class AftercareError(Exception):
     """A refusal with a message fit to show staff."""
@@ -43,7 +40,7 @@ class AftercareError(Exception):
 
 ERRORS = {
     "same_time": _("The quiet hours must start and end at different times."),
-    # timeline.MIN_SENDING_WINDOW
+    # the length is timeline.MIN_SENDING_WINDOW
     "window_too_short": _("Texts must be allowed for at least 4 hours a day, or they pile up until the morning."),
 }
 

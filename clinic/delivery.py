@@ -258,7 +258,13 @@ def _claim(message_ids: list[int], token: str) -> tuple[list[Outgoing], dict[int
                 continue
             groups.setdefault(id(spec.render_batch), (spec.render_batch, []))[1].append(message)
         for render, group in groups.values():
-            results.update(render([outbox.request_for(m) for m in group]))
+            try:
+                with transaction.atomic():  # a savepoint: a renderer's failure must not poison the claim
+                    results.update(render([outbox.request_for(m) for m in group]))
+            except Exception as exc:  # a bug or bad wording: failed (problems list), never a crash loop
+                log.exception("outbox renderer failed for messages %s", [m.pk for m in group])
+                for message in group:
+                    results[message.pk] = OutboxError(f"could not be worded ({exc.__class__.__name__})")
         outgoing, skipped, deferred, broken = [], [], [], []
         for message in messages:
             result = results.get(message.pk)

@@ -29,7 +29,6 @@ channel, and the kind's ``still_due`` check can refuse it at the last moment if 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +36,6 @@ from datetime import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

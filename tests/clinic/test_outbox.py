@@ -104,3 +104,17 @@ def test_a_broker_that_refuses_the_urgent_hand_over_leaves_it_to_the_dispatcher(
     assert OutboxMessage.objects.get().status == MessageStatus.PENDING  # released, nothing lost
     monkeypatch.undo()
     assert list(drain().values()) == [MessageStatus.SENT]
+
+
+def test_a_renderer_that_breaks_fails_its_message_for_the_problems_list_instead_of_looping(greeting):
+    def broken(request):
+        raise KeyError("name")
+
+    outbox.register("tests.broken", broken, label="Broken")
+    outbox.enqueue("tests.broken")
+    outbox.enqueue("tests.greeting", params={"name": "Ann"})
+    statuses = drain()
+    assert sorted(statuses.values()) == [MessageStatus.FAILED, MessageStatus.SENT]
+    failed = OutboxMessage.objects.get(kind="tests.broken")
+    assert failed.status == MessageStatus.FAILED and "could not be worded (KeyError)" in failed.last_error
+    assert [a.outcome for a in failed.attempt_log.all()] == ["failed"]
