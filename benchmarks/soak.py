@@ -378,13 +378,13 @@ class Driver:
 # --- The checks -------------------------------------------------------------------------------
 
 
-def delivered(stack: Stack) -> Counter:
+def delivered(mail_dir: Path, sms_dir: Path) -> Counter:
     counts: Counter = Counter()
-    if stack.mail_dir.is_dir():
-        for path in stack.mail_dir.iterdir():
+    if mail_dir.is_dir():
+        for path in mail_dir.iterdir():
             counts.update(REFERENCE.findall(path.read_text(errors="replace")))
-    if stack.sms_dir.is_dir():
-        for path in stack.sms_dir.glob("*.json"):
+    if sms_dir.is_dir():
+        for path in sms_dir.glob("*.json"):
             counts[json.loads(path.read_text())["reference"]] += 1
     return counts
 
@@ -396,11 +396,49 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def check(stack: Stack, driver: Driver, began: datetime, ended: datetime, runs: list[datetime]) -> dict:
+def start_history(appointment_id: int) -> list:
+    """The visit's start after its booking and after each move, oldest first (from booking's log:
+    each move notes the start it came from)."""
+    from booking.models import Appointment, AppointmentLog
+
+    moves = list(AppointmentLog.objects.filter(appointment_id=appointment_id, action="booking.appointment.moved")
+                 .order_by("at", "pk").values_list("note", flat=True))
+    starts = [datetime.fromisoformat(note.split(";")[0].removeprefix("from ")) for note in moves]
+    return starts + [Appointment.objects.values_list("start", flat=True).get(pk=appointment_id)]
+
+
+def wrong_time(changes: dict[int, list[tuple[str, float]]]) -> list[tuple[int, str, str]]:
+    """Messages handed to the provider when their visit no longer was at the time they were planned
+    for, or was cancelled: judged against the driver's moves and cancellations that had returned
+    (committed) before the hand-over. A message planned by a move is due at least the grace period
+    after it, so the driver's timestamp (just after the commit) is never later than its hand-over."""
+    from django.contrib.contenttypes.models import ContentType
+
     from booking.models import Appointment
     from clinic.models import MessageStatus, OutboxMessage
 
-    counts = delivered(stack)
+    wrong = []
+    rows = OutboxMessage.objects.filter(
+        about_type=ContentType.objects.get_for_model(Appointment), about_id__in=[int(k) for k in changes],
+        status=MessageStatus.SENT,
+    ).exclude(kind="booking.cancelled").values("pk", "kind", "about_id", "planned_for", "provider_called_at")
+    histories = {}
+    for r in rows:
+        done = [c for c in changes.get(r["about_id"], changes.get(str(r["about_id"]), [])) if c[1] < r["provider_called_at"].timestamp()]
+        if not done:
+            continue
+        history = histories.setdefault(r["about_id"], start_history(r["about_id"]))
+        what = done[-1][0]
+        moves_done = sum(1 for c in done if c[0] == "moved")
+        if what == "cancelled" or history[moves_done] != r["planned_for"]:
+            wrong.append((r["pk"], r["kind"], what))
+    return wrong
+
+
+def check(mail_dir: Path, sms_dir: Path, changes: dict, began: datetime, ended: datetime, runs: list[datetime]) -> dict:
+    from clinic.models import MessageStatus, OutboxMessage
+
+    counts = delivered(mail_dir, sms_dir)
     rows = list(OutboxMessage.objects.filter(created_at__gte=began).values(
         "pk", "kind", "status", "send_at", "sent_at", "provider_called_at", "about_id", "planned_for"))
     by_status = Counter(r["status"] for r in rows)
@@ -411,20 +449,11 @@ def check(stack: Stack, driver: Driver, began: datetime, ended: datetime, runs: 
     missing = sent_ids - set(counts)  # marked sent but never written
     due_unsent = [r for r in rows if r["send_at"] <= ended - timedelta(minutes=2)
                   and r["status"] in (MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING)]
-    starts = dict(Appointment.objects.filter(pk__in={r["about_id"] for r in rows if r["about_id"]}).values_list("pk", "start"))
-    wrong = []
-    for r in rows:
-        if r["status"] != MessageStatus.SENT or r["about_id"] not in driver.changes or r["kind"] == "booking.cancelled":
-            continue
-        handed = r["provider_called_at"].timestamp()
-        for what, at in driver.changes[r["about_id"]]:
-            if handed > at and (what == "cancelled" or r["planned_for"] != starts.get(r["about_id"])):
-                wrong.append((r["pk"], r["kind"], what))
     gaps = [(b - a).total_seconds() for a, b in zip(runs, runs[1:])]
     late = [(r["sent_at"] - r["send_at"]).total_seconds() for r in rows if r["sent_at"]]
     return {
         "messages": dict(by_status), "delivered": sum(counts.values()), "twice": twice, "not_marked": sorted(not_marked),
-        "missing": sorted(missing), "due_unsent": len(due_unsent), "wrong_time": wrong,
+        "missing": sorted(missing), "due_unsent": len(due_unsent), "wrong_time": wrong_time(changes),
         "dispatcher_runs": len(runs), "largest_gap_s": max(gaps) if gaps else None,
         "send_delay_p50_s": percentile(late, 0.5), "send_delay_p95_s": percentile(late, 0.95),
         "send_delay_max_s": max(late) if late else None,
@@ -447,6 +476,62 @@ def fresh_clone(into: Path) -> Path:
     return into
 
 
+def recheck(args) -> int:
+    """The checks of a finished run, again (its stack is stopped; its database and files remain)."""
+    state = json.loads((args.workdir / "soak-state.json").read_text())
+    checkout = args.workdir / "clinic"
+    if args.stack == "embedded":
+        os.environ["DATABASE_URL"] = f"sqlite:///{checkout / 'var' / 'clinic.sqlite3'}"
+        mail_dir, sms_dir = checkout / "var" / "mail", checkout / "var" / "sms"
+    else:
+        os.environ["DATABASE_URL"] = args.database_url
+        mail_dir, sms_dir = args.workdir / "mail", args.workdir / "sms"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DEBUG", "true")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from booking.models import AppointmentLog
+
+    changes = {int(k): [tuple(c) for c in v] for k, v in state["changes"].items()}
+    runs = sorted({datetime.fromisoformat(r) for r in state["runs"]})
+    result = check(mail_dir, sms_dir, changes, datetime.fromisoformat(state["began"]),
+                   datetime.fromisoformat(state["ended"]), runs)
+    logged = Counter(AppointmentLog.objects.filter(action="booking.appointment.moved", appointment_id__in=changes)
+                     .values_list("appointment_id", flat=True))
+    driven = {k: sum(1 for c in v if c[0] == "moved") for k, v in changes.items()}
+    print(f"moves the driver saw succeed vs moves booking logged: {sum(driven.values())} vs {sum(logged.values())}; "
+          f"visits that differ: {sum(1 for k in changes if driven[k] != logged.get(k, 0))}")
+    return report(args, state["counts"], [], state["deaths"], state["restarts"], {}, state["stop_seconds"],
+                  state["left"], result, health_failures=None)
+
+
+def report(args, counts, lat, deaths, restarts, alive_at_end, stop_seconds, left, result, health_failures) -> int:
+    print()
+    print(f"== soak: {args.stack} stack, {args.minutes:g} minutes of driving, seed {args.seed}")
+    print(f"actions: {dict(sorted(counts.items()))}")
+    if lat:
+        print(f"HTTP requests: {len(lat)}, p50 {percentile(lat, .5) * 1000:.0f} ms, p95 {percentile(lat, .95) * 1000:.0f} ms, "
+              f"max {max(lat) * 1000:.0f} ms; /health/ failed {health_failures} times")
+    print(f"processes: died during the run {deaths or 'none'}; restarted by the supervisor {restarts}; "
+          f"alive at the end {alive_at_end or '(see the run)'}")
+    print(f"dispatcher: {result['dispatcher_runs']} runs seen, largest gap {result['largest_gap_s']} s")
+    print(f"messages written during the run: {result['messages']}")
+    print(f"delivered (files): {result['delivered']}; sent twice: {len(result['twice'])} {result['twice'] or ''}")
+    print(f"delivered but not marked sent: {result['not_marked'] or 'none'}; marked sent but not delivered: "
+          f"{result['missing'] or 'none'}")
+    print(f"due but not sent at the end: {result['due_unsent']}")
+    print(f"sent for a cancelled or moved time: {len(result['wrong_time'])} {result['wrong_time'] or ''}")
+    print(f"send delay after due: p50 {result['send_delay_p50_s']:.1f} s, p95 {result['send_delay_p95_s']:.1f} s, "
+          f"max {result['send_delay_max_s']} s")
+    print(f"stop: {stop_seconds:.1f} s; processes left behind: {left or 'none'}")
+    ok = (not deaths and not restarts and not result["twice"] and not result["not_marked"] and not result["missing"]
+          and not result["due_unsent"] and not result["wrong_time"] and stop_seconds <= 10 and not left)
+    print("RESULT:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", choices=["embedded", "postgres"], default="embedded")
@@ -457,7 +542,11 @@ def main() -> int:
     parser.add_argument("--pace", type=float, default=2.0, help="seconds between the driver's actions")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--workdir", type=Path, default=None, help="where to clone (default: a new temporary folder)")
+    parser.add_argument("--recheck", action="store_true",
+                        help="check a finished run again from --workdir's soak-state.json and its database")
     args = parser.parse_args()
+    if args.recheck:
+        return recheck(args)
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"soak-{args.stack}-"))
     checkout = fresh_clone(workdir / "clinic")
@@ -544,31 +633,13 @@ def main() -> int:
              "changes": driver.changes, "counts": driver.counts, "deaths": deaths, "restarts": restarts,
              "stop_seconds": stop_seconds, "left": left}
     (workdir / "soak-state.json").write_text(json.dumps(state, indent=1, default=str))  # to check again by hand
-    result = check(stack, driver, began, ended, sorted(set(runs)))
+    result = check(stack.mail_dir, stack.sms_dir, driver.changes, began, ended, sorted(set(runs)))
     lat = driver.latencies()
-    print()
-    print(f"== soak: {args.stack} stack, {args.minutes:g} minutes of driving, seed {args.seed}")
-    print(f"actions: {dict(sorted(driver.counts.items()))}")
-    print(f"HTTP requests: {len(lat)}, p50 {percentile(lat, .5) * 1000:.0f} ms, p95 {percentile(lat, .95) * 1000:.0f} ms, "
-          f"max {max(lat) * 1000:.0f} ms; /health/ failed {health_failures} times")
-    print(f"processes: died during the run {deaths or 'none'}; restarted by the supervisor {restarts}; "
-          f"alive at the end {alive_at_end}")
-    print(f"dispatcher: {result['dispatcher_runs']} runs seen, largest gap {result['largest_gap_s']} s")
-    print(f"messages written during the run: {result['messages']}")
-    print(f"delivered (files): {result['delivered']}; sent twice: {len(result['twice'])} {result['twice'] or ''}")
-    print(f"delivered but not marked sent: {result['not_marked'] or 'none'}; marked sent but not delivered: "
-          f"{result['missing'] or 'none'}")
-    print(f"due but not sent at the end: {result['due_unsent']}")
-    print(f"sent for a cancelled or moved time: {len(result['wrong_time'])} {result['wrong_time'] or ''}")
-    print(f"send delay after due: p50 {result['send_delay_p50_s']:.1f} s, p95 {result['send_delay_p95_s']:.1f} s, "
-          f"max {result['send_delay_max_s']} s")
-    print(f"stop: {stop_seconds:.1f} s; processes left behind: {left or 'none'}")
-    ok = (not deaths and not restarts and not result["twice"] and not result["not_marked"] and not result["missing"]
-          and not result["due_unsent"] and not result["wrong_time"] and stop_seconds <= 10 and not left)
-    print("RESULT:", "PASS" if ok else "FAIL")
+    code = report(args, driver.counts, lat, deaths, restarts, alive_at_end, stop_seconds, left, result, health_failures)
+    ok = code == 0
     if args.workdir is None and ok:
         shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if ok else 1
+    return code
 
 
 if __name__ == "__main__":
