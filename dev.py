@@ -72,8 +72,9 @@ def _die_with_parent() -> None:
 class Supervised:
     """One long-running process, started again whenever it dies on its own."""
 
-    def __init__(self, name: str, command: list[str], env: dict):
+    def __init__(self, name: str, command: list[str], env: dict, *, warm_shutdown: bool = False):
         self.name, self.command, self.env = name, command, env
+        self.warm_shutdown = warm_shutdown  # SIGTERM to the main process only: it stops its own children
         self.process: subprocess.Popen | None = None
         self.starts = 0
         self.next_start = 0.0
@@ -110,10 +111,14 @@ class Supervised:
             pass
 
     def terminate(self) -> None:
-        """SIGTERM to the main process: a worker then stops its own pool (warm shutdown)."""
+        """SIGTERM to the process group, or only to the main process when it stops its own
+        children (the worker's warm shutdown lets a running batch finish)."""
         if self.process is not None and self.process.poll() is None:
             try:
-                self.process.send_signal(signal.SIGTERM)
+                if self.warm_shutdown:
+                    self.process.send_signal(signal.SIGTERM)
+                else:
+                    os.killpg(self.process.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
@@ -167,7 +172,7 @@ def serve() -> int:
         # Remote control, mingle, gossip and heartbeats are broadcasts every process writes to the
         # broker; the embedded broker runs without them (clinic/broker.py).
         Supervised("Celery worker", celery + ["worker", "--loglevel=INFO", "--concurrency=2", "--without-mingle",
-                                              "--without-gossip", "--without-heartbeat"], env),
+                                              "--without-gossip", "--without-heartbeat"], env, warm_shutdown=True),
         Supervised("Celery beat", celery + ["beat", "--loglevel=INFO"], env),
     ]
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
