@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clinic.admin_site import AuditedViews
 
-from .models import CheckIn, DeliveryAttempt, Message, ReminderTemplate
+from .models import CheckIn, MessageSettings, ReminderTemplate
 
 
 @admin.register(ReminderTemplate)
@@ -17,33 +17,6 @@ class ReminderTemplateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # switch one off instead
-
-
-class DeliveryAttemptInline(admin.TabularInline):
-    model = DeliveryAttempt
-    extra = 0
-    can_delete = False
-    readonly_fields = ("at", "outcome", "detail", "by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ("kind", "channel", "patient", "send_at", "status", "attempts", "sent_at")
-    list_filter = ("status", "channel", "kind")
-    search_fields = ("patient__last_name", "patient__first_name", "patient__email", "recipient")
-    date_hierarchy = "send_at"
-    list_select_related = ("patient",)
-    inlines = [DeliveryAttemptInline]
-    readonly_fields = [f.name for f in Message._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # planned by booking events only
-
-    def has_change_permission(self, request, obj=None):
-        return False  # resend from the delivery log, which records who did it
 
 
 @admin.register(CheckIn)
@@ -67,3 +40,8 @@ class CheckInAdmin(AuditedViews, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(MessageSettings)
+class MessageSettingsAdmin(admin.ModelAdmin):
+    list_display = ("clinic", "sms_quiet_start", "sms_quiet_end", "updated_at")

@@ -9,6 +9,8 @@ class AftercareConfig(AppConfig):
         from . import (
             receivers,  # noqa: F401  (connects to booking's events)
             sections,
+            services,
         )
 
         sections.register()
+        services.register()  # the outbox's renderer for every reminder kind

@@ -1,8 +1,11 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .checkin import CheckInAnswers
+from .plan import QuietHours
+from .services import ERRORS
 
 
 class CheckInForm(forms.Form):
@@ -71,3 +74,28 @@ def answer_lines(answers: dict, reasons: list[str]) -> list[tuple[str, bool]]:
 
 class HandleCheckInForm(forms.Form):
     note = forms.CharField(label="What you did", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class QuietHoursForm(forms.Form):
+    sms_quiet_start = forms.TimeField(
+        label=_("No text messages from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Clinic time, e.g. 21:00."),
+    )
+    sms_quiet_end = forms.TimeField(
+        label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Clinic time, e.g. 08:00. A text due in between waits until then; e-mail is not held back."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("sms_quiet_start"), cleaned.get("sms_quiet_end")
+        if start is not None and end is not None:
+            problem = QuietHours(start=start, end=end).problem()
+            if problem:
+                self.add_error("sms_quiet_end", ERRORS[problem])
+        return cleaned

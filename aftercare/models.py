@@ -1,14 +1,16 @@
-"""Reminder wording, the outbox of due messages, and what patients answer at their check-in."""
+"""Reminder wording, the clinic's message settings, and what patients answer at their check-in.
+
+The messages themselves are rows of the clinic's outbox (clinic.models.OutboxMessage)."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import Context, Template
 from django.utils.functional import cached_property
 
-from clinic.models import Channel, Patient
+from clinic.models import Channel, Clinic, Patient
 
-from .plan import Kind
+from .plan import Kind, QuietHours
 
 
 class ReminderTemplate(models.Model):
@@ -42,86 +44,42 @@ class ReminderTemplate(models.Model):
         return subject, self._compiled["email"].render(ctx).strip() + "\n"
 
 
-class MessageStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for its time"
-    QUEUED = "queued", "Handed to a worker"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    UNKNOWN = "unknown", "Unknown: the worker stopped while the provider had it"
-    CANCELLED = "cancelled", "Cancelled"
-    SKIPPED = "skipped", "Not sent: no longer relevant"
+class MessageSettings(models.Model):
+    """One clinic's settings for messages to patients. Without a row the defaults apply (``for_clinic``).
 
-
-# Rows that count as "this message exists": a second one for the same visit time is refused.
-LIVE_STATUSES = [
-    MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT,
-    MessageStatus.FAILED, MessageStatus.UNKNOWN,
-]
-
-
-class Message(models.Model):
-    """One reminder for one appointment on one channel: the outbox the Celery beat drains.
-
-    Planned in the same transaction as the booking change that calls for it; rendered only when
-    sent, from the appointment as it is then.
+    Quiet hours: no text message goes out between ``sms_quiet_start`` and ``sms_quiet_end``
+    (clinic time); one due then waits until the end. ``SMS_QUIET_HOURS`` is only the default.
     """
 
-    appointment = models.ForeignKey("booking.Appointment", on_delete=models.CASCADE, related_name="messages")
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(max_length=40, choices=ReminderTemplate._meta.get_field("kind").choices)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    send_at = models.DateTimeField()
-    # The visit's start when this was planned: the sender refuses it if the visit has moved since.
-    planned_for_start = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    recipient = models.CharField(max_length=254, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    # The send task that claimed it; a redelivery of that same task finds it here.
-    claim_token = models.CharField(max_length=64, blank=True)
-    # Set just before the provider is called: a worker lost before it never reached the provider,
-    # so the message may go again; one lost after it may have gone out (status "unknown").
-    provider_called_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    provider_id = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="message_settings")
+    sms_quiet_start = models.TimeField("no texts from", help_text="Clinic time, e.g. 21:00.")
+    sms_quiet_end = models.TimeField("until", help_text="Clinic time, e.g. 08:00. Texts due in between wait until then.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["send_at", "pk"]
-        permissions = [("view_delivery_log", "May see patients' reminder delivery log and resend failed messages")]
-        indexes = [
-            # The dispatcher's query: due rows by time, among the few still waiting.
-            models.Index(fields=["send_at"], name="message_due_idx", condition=Q(status="pending")),
-            models.Index(fields=["status", "queued_at"], name="message_status_idx"),
-            models.Index(fields=["patient", "-created_at"], name="message_patient_idx"),
-        ]
+        verbose_name = "message settings"
+        verbose_name_plural = "message settings"
         constraints = [
-            # At most once per visit time, kind and channel, whatever races or retries happen.
-            models.UniqueConstraint(
-                fields=["appointment", "kind", "channel", "planned_for_start"],
-                condition=Q(status__in=LIVE_STATUSES),
-                name="message_once_per_visit_kind_channel",
-            ),
+            # Equal ends would mean "never quiet" or "always quiet": neither is a setting.
+            models.CheckConstraint(condition=~Q(sms_quiet_start=F("sms_quiet_end")), name="message_settings_quiet_hours_differ"),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} by {self.channel} for {self.patient} at {self.send_at:%Y-%m-%d %H:%M} UTC"
+        return f"Message settings of {self.clinic}"
 
+    @classmethod
+    def for_clinic(cls, clinic: Clinic | None = None) -> "MessageSettings":
+        """The saved settings of the (current) clinic, or an unsaved row holding the defaults."""
+        clinic = clinic if clinic is not None else Clinic.objects.current()
+        saved = cls.objects.filter(clinic=clinic).first() if clinic is not None else None
+        if saved is not None:
+            return saved
+        start, end = settings.SMS_QUIET_HOURS
+        return cls(clinic=clinic, sms_quiet_start=start, sms_quiet_end=end)
 
-class DeliveryAttempt(models.Model):
-    """The delivery log staff see: every try, its outcome and error, per message."""
-
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField()
-    outcome = models.CharField(max_length=20)  # sent, retry, failed, skipped, unknown, resend
-    detail = models.CharField(max_length=300, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-
-    class Meta:
-        ordering = ["at", "pk"]
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return QuietHours(start=self.sms_quiet_start, end=self.sms_quiet_end)
 
 
 class CheckInUrgency(models.IntegerChoices):

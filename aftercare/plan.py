@@ -105,6 +105,24 @@ class QuietHours:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
+    @property
+    def sending_window(self) -> timedelta:
+        """How long a day texts may go out."""
+        quiet = (datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)) % timedelta(days=1)
+        return timedelta(days=1) - quiet
+
+    def problem(self) -> str | None:
+        """Why these hours cannot be a setting (a code: "same_time", "window_too_short"), or None."""
+        if self.start == self.end:
+            return "same_time"
+        if self.sending_window < MIN_SENDING_WINDOW:
+            return "window_too_short"
+        return None
+
+
+# Quiet hours that leave less than this for texts are refused: messages would bunch up.
+MIN_SENDING_WINDOW = timedelta(hours=4)
+
 
 def at_local(day: date, wall: time, tz: ZoneInfo) -> datetime:
     """`wall` on `day` in `tz`, as UTC.

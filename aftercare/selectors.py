@@ -7,13 +7,12 @@ from django.db import connection
 from django.utils import timezone
 
 from booking.models import Appointment, ServiceKind, Status
-from clinic.models import Clinic
+from clinic.models import PROBLEM_STATUSES, Clinic, OutboxMessage
 
-from .models import CheckIn, Message, MessageStatus
+from .models import CheckIn
 from .plan import aftercare_days
 
 CHECK_IN_OPEN_DAYS = 14  # after this a check-in is no use: the patient is told to call instead
-PROBLEM_STATUSES = [MessageStatus.FAILED, MessageStatus.UNKNOWN]
 
 
 @dataclass
@@ -43,7 +42,7 @@ def open_counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT COUNT(*) FROM {CheckIn._meta.db_table} WHERE handled_at IS NULL),"
-            f" (SELECT COUNT(*) FROM {Message._meta.db_table} WHERE status IN ({placeholders}))",
+            f" (SELECT COUNT(*) FROM {OutboxMessage._meta.db_table} WHERE status IN ({placeholders}))",
             [str(s) for s in PROBLEM_STATUSES],
         )
         open_check_ins, message_problems = cursor.fetchone()

@@ -13,4 +13,5 @@ urlpatterns = [
     path("staff/patients/<int:patient_pk>/messages/", staff_views.delivery_log, name="delivery_log"),
     path("staff/messages/problems/", staff_views.problems, name="problems"),
     path("staff/messages/<int:pk>/resend/", staff_views.resend, name="resend"),
+    path("settings/messages/", staff_views.message_settings, name="message_settings"),
 ]

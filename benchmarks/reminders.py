@@ -64,6 +64,8 @@ def main() -> None:
 
     os.environ["DATABASE_URL"] = choose_database()
     os.environ["CELERY_BROKER_URL"] = choose_broker()
+    if os.environ["CELERY_BROKER_URL"].startswith("filesystem://"):
+        os.environ["CELERY_BROKER_FOLDER"] = tempfile.mkdtemp(prefix="bench-broker-")
     os.environ.setdefault("DEBUG", "true")
     os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
 
@@ -88,12 +90,13 @@ def main() -> None:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from aftercare import services
-    from aftercare.models import Message, MessageStatus
-    from aftercare.tasks import batches, send_reminders
+    from django.contrib.contenttypes.models import ContentType
+
     from booking.models import Appointment, Service
-    from clinic import celery_app
-    from clinic.models import Clinic, Clinician, Patient, Role, StaffMember, User
+    from clinic import celery_app, delivery
+    from clinic.delivery import batches
+    from clinic.models import Clinic, Clinician, MessageStatus, OutboxMessage, Patient, Role, StaffMember, User
+    from clinic.tasks import send_outbox
 
     print(f"database: {os.environ['DATABASE_URL'].split('@')[-1]}   broker: {os.environ['CELERY_BROKER_URL']}")
     clinic = Clinic.objects.create(name="Bench clinic", address="1 Bench Road", phone="+12065550100")
@@ -112,12 +115,13 @@ def main() -> None:
         for n in range(args.messages)
     )
     now = timezone.now()
-    Message.objects.bulk_create(
-        Message(appointment=a, patient_id=a.patient_id, kind="booking_confirmation", channel="email",
-                send_at=now - timedelta(minutes=1), planned_for_start=a.start)
+    appointment_type = ContentType.objects.get_for_model(Appointment)
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(about_type=appointment_type, about_id=a.pk, patient_id=a.patient_id, kind="booking_confirmation",
+                      channel="email", send_at=now - timedelta(minutes=1), planned_for=a.start)
         for a in appointments
     )
-    assert clinic.pk and Message.objects.count() == args.messages
+    assert clinic.pk and OutboxMessage.objects.count() == args.messages
 
     env = {**os.environ}
     worker = subprocess.Popen(
@@ -129,16 +133,16 @@ def main() -> None:
         started = time.perf_counter()
         # What beat does once a minute, here in a loop until the outbox is empty.
         while True:
-            ids = services.dispatch_due()
+            ids = delivery.dispatch_due()
             if not ids:
                 break
             with celery_app.connection_for_write() as connection:
                 for batch in batches(ids):
-                    send_reminders.apply_async((batch,), connection=connection)
+                    send_outbox.apply_async((batch,), connection=connection)
         enqueued = time.perf_counter() - started
         deadline = started + 600
         while time.perf_counter() < deadline:
-            done = Message.objects.filter(status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN]).count()
+            done = OutboxMessage.objects.filter(status__in=[MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.UNKNOWN]).count()
             if done == args.messages:
                 break
             time.sleep(0.25)
@@ -148,7 +152,7 @@ def main() -> None:
         worker.wait(timeout=30)
         sink.stop()
 
-    statuses = Counter(Message.objects.values_list("status", flat=True))
+    statuses = Counter(OutboxMessage.objects.values_list("status", flat=True))
     delivered = Counter(sink.messages)
     duplicates = sum(1 for n in delivered.values() if n > 1)
     print(f"messages:            {args.messages}")

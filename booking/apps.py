@@ -6,6 +6,7 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self):
-        from . import sections
+        from . import emails, sections
 
         sections.register()
+        emails.register()  # the outbox's renderers for booking's messages

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -288,6 +289,9 @@ class Appointment(models.Model):
     version = models.PositiveIntegerField(default=0, help_text="Bumped on every move; the calendar file's SEQUENCE.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The clinic's outbox rows about this visit (its reminders, its cancellation notice).
+    messages = GenericRelation("clinic.OutboxMessage", content_type_field="about_type", object_id_field="about_id",
+                               related_query_name="appointment")
 
     class Meta:
         ordering = ["start"]

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from clinic import audit
+from clinic import audit, outbox
 from clinic.access import is_staff_member
 from clinic.models import Clinic, Clinician, Patient
 
@@ -822,8 +822,7 @@ def appointment_cancel(
         _log(appointment, "cancelled", by, w.now, reason)
         events.appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by)
         _waitlist_offer(w, service=appointment.service, freed_start=appointment.start, clinician_id=appointment.clinician_id)
-        pk = appointment.pk
-        transaction.on_commit(lambda: emails.send_cancelled(pk))
+        outbox.enqueue(emails.CANCELLED, patient=appointment.patient, obj=appointment, planned_for=appointment.start)
     return appointment
 
 
@@ -1000,7 +999,7 @@ def waitlist_leave(*, entry: WaitlistEntry, by, now: datetime | None = None) -> 
 
 
 def waitlist_offer(*, entry: WaitlistEntry, day: date, by, now: datetime | None = None) -> WaitlistEntry:
-    """The desk tells one waiting patient that a time is free on ``day`` (e-mailed after commit).
+    """The desk tells one waiting patient that a time is free on ``day`` (e-mailed through the outbox).
 
     Nothing is reserved: the patient books it through the normal path, or calls.
     """
@@ -1037,11 +1036,11 @@ def waitlist_matches_refresh(*, now: datetime | None = None) -> int:
 def _notify(w: Write, entries: list[WaitlistEntry], day: date) -> None:
     for entry in entries:
         WaitlistEntry.objects.filter(pk=entry.pk).update(last_notified_at=w.now, notified_count=entry.notified_count + 1)
-        transaction.on_commit(functools.partial(emails.send_waitlist_offer, entry.pk, day))
+        outbox.enqueue(emails.WAITLIST_OFFER, patient=entry.patient, obj=entry, params={"day": day.isoformat()})
 
 
 def _waitlist_offer(w: Write, *, service: Service, freed_start: datetime, clinician_id: int) -> list[WaitlistEntry]:
-    """A time freed up: tell the first waiting patients whose dates match (by e-mail, after commit).
+    """A time freed up: tell the first waiting patients whose dates match (by e-mail, through the outbox).
 
     Nobody gets the time reserved: whoever books first through the normal path gets it. Only when
     a slot for the service really is free that day are patients told.

@@ -9,7 +9,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 
 from . import services
-from .models import AuditEvent, Clinic, Clinician, OpeningHours, Patient, Room, StaffMember, User
+from .models import (
+    AuditEvent, Clinic, Clinician, DeliveryAttempt, OpeningHours, OutboxMessage, Patient, Room, StaffMember, User,
+)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -167,3 +169,30 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "outcome", "detail", "by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("kind", "channel", "patient", "send_at", "status", "attempts", "sent_at")
+    list_filter = ("status", "channel", "kind")
+    search_fields = ("patient__last_name", "patient__first_name", "patient__email", "recipient")
+    date_hierarchy = "send_at"
+    list_select_related = ("patient",)
+    inlines = [DeliveryAttemptInline]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # asked for by the apps through clinic.outbox only
+
+    def has_change_permission(self, request, obj=None):
+        return False  # resend from the delivery log, which records who did it

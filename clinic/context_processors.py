@@ -16,3 +16,16 @@ def session(request):
     from .middleware import idle_limit_seconds
 
     return {"session_idle_seconds": idle_limit_seconds(user), "session_max_hours": settings.SESSION_MAX_HOURS}
+
+
+def message_flow(request):
+    """For the red banner on staff pages (templates/base.html): are messages going out?
+
+    Lazy: only pages that show the banner (staff pages) pay for the few indexed queries.
+    """
+    def flow():
+        from . import health
+
+        return health.snapshot(count=False).flow
+
+    return {"message_flow": SimpleLazyObject(flow)}

@@ -7,9 +7,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -323,3 +326,128 @@ class AuditEvent(models.Model):
     def note(self) -> str:
         """Staff's note on a change (e.g. why a session was booked outside its window)."""
         return str(self.details.get("note", "")) if isinstance(self.details, dict) else ""
+
+# --- The outbox: every e-mail and text message the app sends (clinic/outbox.py) ---------------
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for its time"
+    QUEUED = "queued", "Handed to a worker"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown: the worker stopped while the provider had it"
+    CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Not sent: no longer relevant"
+
+
+# Rows that count as "this message exists": a second one for the same object, time, kind and
+# channel is refused by the database.
+LIVE_STATUSES = [
+    MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT,
+    MessageStatus.FAILED, MessageStatus.UNKNOWN,
+]
+PROBLEM_STATUSES = [MessageStatus.FAILED, MessageStatus.UNKNOWN]
+
+
+class OutboxMessage(models.Model):
+    """One e-mail or text message: asked for by kind and ids, rendered only when it is sent.
+
+    Written in the same transaction as the change that calls for it (``outbox.enqueue``), drained
+    by the Celery beat's dispatcher and the workers (clinic/delivery.py), exactly once. Nothing
+    but ids and small parameters wait here: never health data.
+    """
+
+    kind = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    # What the message is about (a visit, a waiting-list entry, a decision), if anything.
+    about_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    about_id = models.PositiveBigIntegerField(null=True, blank=True)
+    about = GenericForeignKey("about_type", "about_id")
+    # The time of what it is about when it was planned (a visit's start): the sender refuses the
+    # message if that time has changed since (see the kind's ``still_due``).
+    planned_for = models.DateTimeField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)  # small, JSON-safe, never health data
+    urgent = models.BooleanField(default=False, help_text="Someone is waiting for it: handed to a worker at once.")
+    send_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    recipient = models.CharField(max_length=254, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The send task that claimed it; a redelivery of that same task finds it here.
+    claim_token = models.CharField(max_length=64, blank=True)
+    # Set just before the provider is called: a worker lost before it never reached the provider,
+    # so the message may go again; one lost after it may have gone out (status "unknown").
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["send_at", "pk"]
+        permissions = [("view_delivery_log", "May see the messages sent to patients and the clinic, and send failed ones again")]
+        indexes = [
+            # The dispatcher's query, and the health check's oldest due message: due rows by time,
+            # among the few still waiting.
+            models.Index(fields=["send_at"], name="outbox_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["status", "queued_at"], name="outbox_status_idx"),
+            models.Index(fields=["patient", "-created_at"], name="outbox_patient_idx"),
+            models.Index(fields=["about_type", "about_id"], name="outbox_about_idx"),
+        ]
+        constraints = [
+            # At most once per object, time, kind and channel, whatever races or retries happen.
+            # Rows without a planned time (NULL) are not held to it: NULLs never collide.
+            models.UniqueConstraint(
+                fields=["about_type", "about_id", "kind", "channel", "planned_for"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="outbox_once_per_object_time_kind_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} by {self.channel} at {self.send_at:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        from . import outbox
+
+        return outbox.label_for(self.kind)
+
+
+class DeliveryAttempt(models.Model):
+    """The delivery log staff see: every try, its outcome and error, per message."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=20)  # sent, retry, failed, skipped, unknown, resend, cancelled, deferred
+    detail = models.CharField(max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class OutboxHealth(models.Model):
+    """One row: when the dispatcher last ran, and whether the clinic admin was told it stopped.
+
+    The dispatcher stamps it on every run; the health check (clinic/health.py) reads it. The
+    alarm columns are claimed with a conditional update, so one e-mail goes per stall however
+    many web processes notice it at once.
+    """
+
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_handed = models.PositiveIntegerField(default=0)  # messages handed to workers by that run
+    runs = models.PositiveBigIntegerField(default=0)
+    alarm_raised_at = models.DateTimeField(null=True, blank=True)
+    alarm_cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="outbox_health_single_row")]
+
+    @classmethod
+    def row(cls) -> "OutboxHealth":
+        return cls.objects.get_or_create(pk=1)[0]

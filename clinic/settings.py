@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_ratelimit",
+    "django_celery_beat",
     "clinic",
     "intake",
     "booking",
@@ -108,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.clinic",
                 "clinic.context_processors.session",
+                "clinic.context_processors.message_flow",
             ],
         },
     },
@@ -303,33 +305,35 @@ SMS_QUIET_HOURS = _quiet_hours(env.str("SMS_QUIET_HOURS", default="21:00-08:00")
 
 # --- Text messages ------------------------------------------------------------------------
 # Off the machine only when switched to Twilio; then every Twilio setting is required.
-SMS_BACKEND = env.str("SMS_BACKEND", default="aftercare.sms.FileSMSBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.sms.FileSMSBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = _secret("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com")
-if SMS_BACKEND == "aftercare.sms.TwilioSMSBackend":
+if SMS_BACKEND == "clinic.sms.TwilioSMSBackend":
     _missing = [n for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER") if not globals()[n]]
     if _missing:
         raise ImproperlyConfigured(f"SMS_BACKEND is Twilio but {', '.join(_missing)} is not set.")
 
 # --- Celery ---------------------------------------------------------------------------------
-# Default: kombu's filesystem transport, so a real worker and beat run with no broker server.
+# Default: the embedded broker (clinic/broker.py, files under var/broker/), so a real worker and
+# beat run with no broker server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
-        (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    _queue_dir = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
+    (_queue_dir / "queue").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"  # kombu's filesystem transport, safe across processes
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
-        "processed_folder": str(_queue_dir / "processed"),
-        "store_processed": False,
     }
+    # Remote control (and with it mingle and gossip) needs broadcast files that every process
+    # writes; nothing here uses it, so it stays off on the embedded broker.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 else:
     # Redis hands a task out again when it was not acknowledged within this many seconds (tasks
-    # are acknowledged late, after they ran): far longer than a batch of reminders takes. Tasks
+    # are acknowledged late, after they ran): far longer than a batch of messages takes. Tasks
     # carry message ids only; the database outbox is the source of truth.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
     if REMINDER_ABANDONED_MINUTES * 60 <= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
@@ -349,12 +353,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Publishing gives up quickly when the broker is down: the outbox row waits and is handed out again.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The beat keeps its schedule in the database (django-celery-beat), which exists wherever the site
+# runs: `celery -A clinic beat` needs no file and no folder. The schedule itself is in clinic/celery.py.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# A load balancer's health check may come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
 # Preload when HSTS covers a year and every subdomain (README: why, and when to switch it off).

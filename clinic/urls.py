@@ -33,6 +33,7 @@ account_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", views.health_check, name="health"),
     path("accounts/", include(account_patterns)),
     path("me/", views.patient_home, name="patient_home"),
     path("me/profile/", views.profile_edit, name="profile_edit"),

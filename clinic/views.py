@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from . import audit, selectors, services
+from . import audit, health, selectors, services
 from .access import get_for_user, is_staff_member, patient_required, staff_required
 from .forms import PatientSearchForm, ProfileForm, SignUpForm
 from .models import Patient, User
@@ -135,3 +136,15 @@ def staff_home(request):
 def clinic_settings(request):
     """The clinic admin's settings pages start here; each app adds its own tabs (settings_nav)."""
     return render(request, "clinic/settings/index.html")
+
+
+@require_safe
+@never_cache
+def health_check(request):
+    """For load balancers and monitors: JSON, no patient data (clinic/health.py says what it means)."""
+    status, body = health.report()
+    if body.get("status") == "degraded" and not (body["dispatcher"]["ok"] and body["oldest_due_message"]["ok"]):
+        health.alert_if_stalled(background=True)  # the clinic admin hears of it once, directly
+    if request.GET.get("strict") and body.get("status") != "ok":
+        status = 503  # for monitors that read only the status code
+    return JsonResponse(body, status=status)

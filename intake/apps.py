@@ -6,6 +6,7 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake screening"
 
     def ready(self):
-        from . import sections
+        from . import emails, sections
 
         sections.register()
+        emails.register()  # the outbox's renderer for intake's message

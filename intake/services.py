@@ -8,17 +8,13 @@ writes a ``clinic.AuditEvent`` in the same transaction. Audit details hold ids a
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, outbox
 from clinic.models import Clinic, Patient
 
-from . import rules
+from . import emails, rules
 from .models import (
     Consent,
     ConsentText,
@@ -207,30 +203,10 @@ def screening_decide(
     screening.save(update_fields=["decision", "updated_at"])
     audit.record(actor=clinician, action="intake.screening.decided", patient=screening.patient, obj=screening,
                  details={"decision": decision.value, "decision_id": made.pk})
-    patient = screening.patient
-    # After commit, so no e-mail goes out for a decision that rolled back. robust: a mail server
-    # that is down must not turn a saved decision into an error page (the failure is logged;
-    # the patient still sees the outcome when they log in).
-    transaction.on_commit(lambda: send_reviewed_email(patient), robust=True)
+    # Through the outbox: it leaves only if this decision commits, and a mail server that is down
+    # only delays it (retries, then the problems list); the patient also sees the outcome on login.
+    outbox.enqueue(emails.REVIEWED, patient=screening.patient, obj=made)
     return made
-
-
-def send_reviewed_email(patient: Patient) -> None:
-    """Tell the patient their answers were reviewed. Never any health detail or decision here:
-    e-mail is not a safe place for it; the patient reads the outcome after logging in."""
-    if not patient.email:
-        return
-    context = {
-        "patient": patient,
-        "clinic": Clinic.objects.current(),
-        "url": f"{settings.SITE_URL}{reverse('intake:result')}",
-    }
-    send_mail(
-        subject="Your answers have been reviewed",
-        message=render_to_string("emails/intake_reviewed.txt", context),
-        from_email=None,
-        recipient_list=[patient.email],
-    )
 
 
 @transaction.atomic

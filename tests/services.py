@@ -64,15 +64,23 @@ def database_url_for_workers() -> str:
 class WorkerProcess:
     """`celery -A clinic worker` in its own process group, on the test database and a real broker."""
 
-    def __init__(self, broker_url: str, env: dict | None = None, concurrency: int = 2):
+    arguments = ("worker", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat")
+    ready = "ready."
+
+    def __init__(self, broker_url: str, env: dict | None = None, concurrency: int = 2, cwd: Path = ROOT, name: str = ""):
         self.broker_url = broker_url
         self.extra_env = env or {}
         self.concurrency = concurrency
+        self.cwd = cwd
         self.process = None
-        self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"
+        self.log = ROOT / "var" / f"test-{self.arguments[0]}{name}-{os.getpid()}.log"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "clinic", *self.arguments, f"--concurrency={self.concurrency}"]
 
     def start(self):
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log.write_bytes(b"")
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_workers(),
@@ -81,18 +89,20 @@ class WorkerProcess:
             **self.extra_env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel=INFO",
-             f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(), cwd=self.cwd, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if "ready." in self.log.read_text(errors="replace"):
+            if self.ready in self.log.read_text(errors="replace"):
                 return self
             if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited early; see {self.log}")
+                raise RuntimeError(f"{self.arguments[0]} exited early; see {self.log}")
             time.sleep(0.2)
-        raise RuntimeError(f"the worker did not start in 60 s; see {self.log}")
+        raise RuntimeError(f"{self.arguments[0]} did not start in 60 s; see {self.log}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
     def kill(self):
         """kill -9 the whole process group: the worker and its pool children, mid-work."""
@@ -107,6 +117,31 @@ class WorkerProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class BeatProcess(WorkerProcess):
+    """`celery -A clinic beat`: its own process, with the database scheduler, as in production."""
+
+    arguments = ("beat", "--loglevel=INFO")
+    ready = "beat: Starting"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "celery", "-A", "clinic", *self.arguments]
+
+
+def embedded_broker(folder: Path) -> tuple[str, dict]:
+    """The embedded broker in a folder of the test's own, for processes the test starts."""
+    return "filesystem://", {"CELERY_BROKER_FOLDER": str(folder)}
+
+
+def wait_for(condition, timeout=90, every=0.2) -> bool:
+    """Polls `condition` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return False
 
 
 class SMTPSink:
@@ -133,3 +168,23 @@ class SMTPSink:
 
     def stop(self):
         self.controller.stop()
+
+    def delivered(self):
+        """How many times each outbox message (its X-Clinic-Message header) arrived."""
+        from collections import Counter
+
+        with self.lock:
+            return Counter(m["X-Clinic-Message"] for m in self.messages)
+
+
+class SlowSMTPSink(SMTPSink):
+    """Takes a moment per message, so a batch is still running when a worker is killed."""
+
+    delay = 0.02
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+

@@ -8,12 +8,12 @@ import pytest
 import time_machine
 from django.core import mail
 
-from aftercare import services, sms
-from aftercare.models import DeliveryAttempt, Message, MessageStatus, ReminderTemplate
+from aftercare.models import ReminderTemplate
 from aftercare.plan import Kind
 from booking import events
 from booking.models import Appointment, Status
-from clinic.models import Channel
+from clinic import delivery, sms
+from clinic.models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def kinds(appointment, status=MessageStatus.PENDING):
 
 def drain(now):
     """What beat and the worker do, in-process: dispatch what is due, send each one."""
-    return {message_id: services.send_message(message_id) for message_id in services.dispatch_due(now=now)}
+    return {message_id: delivery.send_message(message_id) for message_id in delivery.dispatch_due(now=now)}
 
 
 def queued_confirmation(make_appointment, patient, frozen):
@@ -56,13 +56,13 @@ def queued_confirmation(make_appointment, patient, frozen):
     book(make_appointment, patient)
     at = NOW + timedelta(minutes=5)
     frozen.move_to(at)
-    [message_id] = services.dispatch_due(now=at)
+    [message_id] = delivery.dispatch_due(now=at)
     return message_id, at
 
 
 def left_by_a_lost_worker(message_id, **fields):
     """What a killed worker had committed: its claim (and, given provider_called_at, the hand-over)."""
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", **fields)
+    OutboxMessage.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", **fields)
 
 
 def test_booking_a_session_plans_the_whole_pre_treatment_timeline(make_appointment, patient):
@@ -73,7 +73,7 @@ def test_booking_a_session_plans_the_whole_pre_treatment_timeline(make_appointme
     ])
     reminder = appointment.messages.get(kind=Kind.APPOINTMENT_REMINDER)
     assert reminder.send_at.astimezone(LA) == datetime(2026, 3, 19, 10, 0, tzinfo=LA)
-    assert reminder.planned_for_start == START
+    assert reminder.planned_for == START
     assert appointment.messages.get(kind=Kind.BOOKING_CONFIRMATION).send_at == NOW + timedelta(minutes=3)
 
 
@@ -104,18 +104,18 @@ def test_moving_within_the_grace_period_sends_one_confirmation_for_the_new_time(
     drain(NOW + timedelta(minutes=10))
     assert len(mail.outbox) == 1
     assert "Sunday 22 March" in mail.outbox[0].subject
-    assert appointment.messages.filter(planned_for_start=START, status=MessageStatus.CANCELLED).count() == 6
+    assert appointment.messages.filter(planned_for=START, status=MessageStatus.CANCELLED).count() == 6
 
 
 def test_a_message_planned_before_a_move_is_never_sent_even_if_already_queued(make_appointment, patient, frozen):
     appointment = book(make_appointment, patient)
     frozen.move_to(NOW + timedelta(minutes=5))
-    [queued] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    [queued] = delivery.dispatch_due(now=NOW + timedelta(minutes=5))
     # The visit moves after the dispatcher handed the message to a worker but before it ran.
     shift(appointment, timedelta(days=1))
-    assert services.send_message(queued) == MessageStatus.SKIPPED
+    assert delivery.send_message(queued) == MessageStatus.SKIPPED
     assert mail.outbox == []
-    assert Message.objects.get(pk=queued).last_error == "moved"
+    assert OutboxMessage.objects.get(pk=queued).last_error == "moved"
 
 
 def test_cancelling_cancels_every_pending_message(make_appointment, patient, frozen):
@@ -132,18 +132,18 @@ def test_cancelling_cancels_every_pending_message(make_appointment, patient, fro
 def test_a_cancelled_visit_is_rechecked_when_its_message_is_already_with_a_worker(make_appointment, patient, frozen):
     appointment = book(make_appointment, patient)
     frozen.move_to(NOW + timedelta(minutes=5))
-    [queued] = services.dispatch_due(now=NOW + timedelta(minutes=5))
+    [queued] = delivery.dispatch_due(now=NOW + timedelta(minutes=5))
     Appointment.objects.filter(pk=appointment.pk).update(status=Status.CANCELLED)
-    assert services.send_message(queued) == MessageStatus.SKIPPED
+    assert delivery.send_message(queued) == MessageStatus.SKIPPED
     assert mail.outbox == []
 
 
 def test_sending_the_same_message_twice_sends_it_once(make_appointment, patient, frozen):
     book(make_appointment, patient)
     frozen.move_to(NOW + timedelta(minutes=5))
-    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    assert services.send_message(message_id) == MessageStatus.SENT
-    assert services.send_message(message_id) == MessageStatus.SENT
+    [message_id] = delivery.dispatch_due(now=NOW + timedelta(minutes=5))
+    assert delivery.send_message(message_id) == MessageStatus.SENT
+    assert delivery.send_message(message_id) == MessageStatus.SENT
     assert len(mail.outbox) == 1
     assert [(a.outcome, a.detail) for a in DeliveryAttempt.objects.filter(message_id=message_id)] == [
         ("sent", patient.email)
@@ -160,7 +160,7 @@ def test_the_database_refuses_a_second_copy_of_a_message(make_appointment, patie
 def test_a_worker_lost_mid_send_leaves_the_message_unknown_and_never_resends_it(make_appointment, patient, frozen):
     message_id, at = queued_confirmation(make_appointment, patient, frozen)
     left_by_a_lost_worker(message_id, provider_called_at=at)
-    assert services.send_message(message_id, token="task-1") == MessageStatus.UNKNOWN  # the broker's redelivery
+    assert delivery.send_message(message_id, token="task-1") == MessageStatus.UNKNOWN  # the broker's redelivery
     assert mail.outbox == []
     assert DeliveryAttempt.objects.get(message_id=message_id).outcome == "unknown"
 
@@ -168,7 +168,7 @@ def test_a_worker_lost_mid_send_leaves_the_message_unknown_and_never_resends_it(
 def test_a_worker_lost_before_reaching_the_provider_is_simply_sent_on_redelivery(make_appointment, patient, frozen):
     message_id, _ = queued_confirmation(make_appointment, patient, frozen)
     left_by_a_lost_worker(message_id)
-    assert services.send_message(message_id, token="task-1") == MessageStatus.SENT
+    assert delivery.send_message(message_id, token="task-1") == MessageStatus.SENT
     assert len(mail.outbox) == 1
 
 
@@ -177,16 +177,16 @@ def test_a_claim_whose_task_was_lost_for_good_goes_back_to_the_outbox(make_appoi
     left_by_a_lost_worker(message_id)  # died before the provider call; the broker lost the task too
     later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES - 1)
     frozen.move_to(later)
-    assert services.dispatch_due(now=later) == []
-    assert Message.objects.get(pk=message_id).status == MessageStatus.SENDING  # the broker may still redeliver
+    assert delivery.dispatch_due(now=later) == []
+    assert OutboxMessage.objects.get(pk=message_id).status == MessageStatus.SENDING  # the broker may still redeliver
     later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES + 1)
     frozen.move_to(later)
-    services.dispatch_due(now=later)
-    assert Message.objects.get(pk=message_id).status == MessageStatus.PENDING
+    delivery.dispatch_due(now=later)
+    assert OutboxMessage.objects.get(pk=message_id).status == MessageStatus.PENDING
     later += timedelta(minutes=1)
     frozen.move_to(later)
     assert drain(later) == {message_id: MessageStatus.SENT}
-    assert services.send_message(message_id, token="task-1") == MessageStatus.SENT  # the lost task, back after all
+    assert delivery.send_message(message_id, token="task-1") == MessageStatus.SENT  # the lost task, back after all
     assert len(mail.outbox) == 1
 
 
@@ -195,8 +195,8 @@ def test_a_claim_lost_for_good_after_the_provider_call_is_shown_as_unknown(make_
     left_by_a_lost_worker(message_id, provider_called_at=at)
     later = at + timedelta(minutes=settings.REMINDER_ABANDONED_MINUTES + 1)
     frozen.move_to(later)
-    assert services.dispatch_due(now=later) == []
-    message = Message.objects.get(pk=message_id)
+    assert delivery.dispatch_due(now=later) == []
+    message = OutboxMessage.objects.get(pk=message_id)
     assert message.status == MessageStatus.UNKNOWN
     assert [a.outcome for a in message.attempt_log.all()] == ["unknown"]
     assert mail.outbox == []
@@ -205,24 +205,24 @@ def test_a_claim_lost_for_good_after_the_provider_call_is_shown_as_unknown(make_
 def test_a_duplicate_task_leaves_a_message_another_worker_is_sending_alone(make_appointment, patient, frozen):
     message_id, at = queued_confirmation(make_appointment, patient, frozen)
     # task-1 is alive and handing it to the provider right now.
-    Message.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=at)
-    assert services.send_message(message_id, token="task-2") == MessageStatus.SENDING
+    OutboxMessage.objects.filter(pk=message_id).update(status=MessageStatus.SENDING, claim_token="task-1", provider_called_at=at)
+    assert delivery.send_message(message_id, token="task-2") == MessageStatus.SENDING
     assert mail.outbox == []
 
 
 def test_a_visit_cancelled_between_the_re_check_and_the_hand_over_is_not_sent(make_appointment, patient, frozen, monkeypatch):
     appointment = book(make_appointment, patient)
     frozen.move_to(NOW + timedelta(minutes=5))
-    [message_id] = services.dispatch_due(now=NOW + timedelta(minutes=5))
-    real_claim = services._claim
+    [message_id] = delivery.dispatch_due(now=NOW + timedelta(minutes=5))
+    real_claim = delivery._claim
 
-    def claim_then_cancel(ids, batch):
-        claimed = real_claim(ids, batch)
+    def claim_then_cancel(ids, token):
+        claimed = real_claim(ids, token)
         Appointment.objects.filter(pk=appointment.pk).update(status=Status.CANCELLED)  # another request, just now
         return claimed
 
-    monkeypatch.setattr(services, "_claim", claim_then_cancel)
-    assert services.send_message(message_id) == MessageStatus.SKIPPED
+    monkeypatch.setattr(delivery, "_claim", claim_then_cancel)
+    assert delivery.send_message(message_id) == MessageStatus.SKIPPED
     assert mail.outbox == []
 
 
@@ -237,32 +237,32 @@ def test_transport_errors_retry_with_backoff_then_fail_and_staff_can_resend(make
     book(make_appointment, patient, service="consultation")
     at = NOW + timedelta(minutes=5)
     waits = []
-    for _ in range(services.MAX_ATTEMPTS):
+    for _ in range(delivery.MAX_ATTEMPTS):
         frozen.move_to(at)
         [(message_id, status)] = drain(at).items()
-        message = Message.objects.get(pk=message_id)
+        message = OutboxMessage.objects.get(pk=message_id)
         if status == MessageStatus.PENDING:
             waits.append(message.send_at - at)
             at = message.send_at
     assert status == MessageStatus.FAILED
-    assert waits == [timedelta(minutes=m) for m in services.BACKOFF_MINUTES]
+    assert waits == [timedelta(minutes=m) for m in delivery.BACKOFF_MINUTES]
     assert "ConnectionRefusedError" in message.last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    services.message_resend(message=message, by=front_desk)
+    delivery.message_resend(message=message, by=front_desk)
     assert drain(at) == {message_id: MessageStatus.SENT}
     assert [a.outcome for a in message.attempt_log.all()] == ["retry"] * 4 + ["failed", "resend", "sent"]
-    assert Message.objects.get(pk=message_id).status == MessageStatus.SENT
+    assert OutboxMessage.objects.get(pk=message_id).status == MessageStatus.SENT
 
 
 def test_only_failed_or_unknown_messages_can_be_resent(make_appointment, patient, front_desk):
     message = book(make_appointment, patient).messages.first()
-    with pytest.raises(services.AftercareError):
-        services.message_resend(message=message, by=front_desk)
+    with pytest.raises(delivery.OutboxError):
+        delivery.message_resend(message=message, by=front_desk)
 
 
 @pytest.fixture
 def sms_outbox(settings):
-    settings.SMS_BACKEND = "aftercare.sms.LocmemSMSBackend"
+    settings.SMS_BACKEND = "clinic.sms.LocmemSMSBackend"
     sms.outbox.clear()
     return sms.outbox
 
@@ -342,10 +342,10 @@ def test_completing_a_session_plans_aftercare_check_in_and_course_messages(make_
     ])
     overdue_desk = appointment.messages.get(kind=Kind.OVERDUE_DESK)
     frozen.move_to(overdue_desk.send_at)
-    services.dispatch_due(now=overdue_desk.send_at)
+    delivery.dispatch_due(now=overdue_desk.send_at)
     # Booking the next session in time makes the course messages irrelevant.
     make_appointment(patient, start=NOW + timedelta(days=20), course=course, sequence=2)
-    statuses = {m.kind: services.send_message(m.pk) for m in appointment.messages.filter(status=MessageStatus.QUEUED)}
+    statuses = {m.kind: delivery.send_message(m.pk) for m in appointment.messages.filter(status=MessageStatus.QUEUED)}
     assert statuses[Kind.OVERDUE_DESK] == MessageStatus.SKIPPED
     assert statuses[Kind.AFTERCARE] == MessageStatus.SENT
 

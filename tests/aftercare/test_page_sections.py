@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare.models import CheckIn, Message, MessageStatus
+from aftercare.models import CheckIn
+from clinic.models import MessageStatus, OutboxMessage
 from booking.models import Status
 from clinic import sections
 from tests.intake.factories import ScreeningFactory, answers_with
@@ -45,8 +46,8 @@ def test_the_patient_home_shows_aftercare_and_the_check_in_after_a_session(clien
 def test_the_staff_menu_counts_open_check_ins_and_message_problems(client, clinician, front_desk, patient, make_appointment):
     session = make_appointment(patient, start=timezone.now() - timedelta(days=3), status=Status.COMPLETED)
     CheckIn.objects.create(patient=patient, appointment=session, answers={}, urgency=2, submitted_at=timezone.now())
-    Message.objects.create(appointment=session, patient=patient, kind="aftercare", channel="email",
-                           send_at=timezone.now(), planned_for_start=session.start, status=MessageStatus.FAILED)
+    OutboxMessage.objects.create(about=session, patient=patient, kind="aftercare", channel="email",
+                                 send_at=timezone.now(), planned_for=session.start, status=MessageStatus.FAILED)
     html = page(client, clinician, reverse("staff_home"))
     assert 'Check-ins <span class="badge text-bg-warning">1<' in html
     assert 'Messages <span class="badge text-bg-danger">1<' in html
@@ -61,8 +62,8 @@ def test_a_patients_record_shows_appointments_messages_and_screening_status_but_
     client, front_desk, clinician, patient, make_appointment
 ):
     visit = make_appointment(patient, start=timezone.now() + timedelta(days=5))
-    Message.objects.create(appointment=visit, patient=patient, kind="appointment_reminder", channel="email",
-                           send_at=timezone.now() + timedelta(days=4), planned_for_start=visit.start)
+    OutboxMessage.objects.create(about=visit, patient=patient, kind="appointment_reminder", channel="email",
+                                 send_at=timezone.now() + timedelta(days=4), planned_for=visit.start)
     html = page(client, front_desk, patient.get_absolute_url())
     assert reverse("booking:desk_appointment", args=[visit.pk]) in html
     assert "0 sent · 1 waiting" in html

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from aftercare.sms import FileSMSBackend, SMSError, TwilioSMSBackend
+from clinic.sms import FileSMSBackend, SMSError, TwilioSMSBackend
 from tests.utils import run_django
 
 
@@ -88,7 +88,7 @@ def test_the_file_backend_writes_one_file_per_message(settings, tmp_path):
 
 def test_switching_to_twilio_without_its_settings_fails_at_start_up(tmp_path):
     code = "import django; django.setup()"
-    result = run_django(code, {"DEBUG": "true", "SMS_BACKEND": "aftercare.sms.TwilioSMSBackend",
+    result = run_django(code, {"DEBUG": "true", "SMS_BACKEND": "clinic.sms.TwilioSMSBackend",
                                "TWILIO_ACCOUNT_SID": "AC1"}, tmp_path)
     assert result.returncode != 0
     assert "SMS_BACKEND is Twilio but TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER is not set." in result.stderr

@@ -7,11 +7,12 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare import services, tasks
-from aftercare.models import CheckIn, Message, MessageStatus, ReminderTemplate
+from aftercare import services
+from aftercare.models import CheckIn, ReminderTemplate
 from booking import events
 from booking.models import Appointment, Status
-from clinic.models import AuditEvent
+from clinic import delivery, tasks
+from clinic.models import AuditEvent, MessageStatus, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +22,13 @@ def done_session(make_appointment, patient):
     return make_appointment(patient, start=timezone.now() - timedelta(days=3), status=Status.COMPLETED)
 
 
-def drain() -> int:
-    """Dispatch what is due and send it in-process, as beat and a worker would; how many went."""
-    results = services.send_messages(services.dispatch_due())
+def drain(handed=()) -> int:
+    """Send what was handed to the workers at once (`handed`: the send tasks' batches), then
+    dispatch what is due and send it, in-process, as beat and a worker would; how many went."""
+    results = {}
+    for batch in handed:
+        results.update(delivery.send_messages(batch))
+    results.update(delivery.send_messages(delivery.dispatch_due()))
     return sum(status == MessageStatus.SENT for status in results.values())
 
 
@@ -52,9 +57,9 @@ def test_expected_effects_get_reassurance(client, patient, done_session):
 
 @pytest.fixture
 def dispatches(monkeypatch):
-    """Calls to hand due messages to the workers at once (no broker in these tests)."""
+    """Batches handed to the workers at once, as send tasks (no worker in these tests)."""
     calls = []
-    monkeypatch.setattr(tasks.dispatch_reminders, "delay", lambda: calls.append("dispatch"))
+    monkeypatch.setattr(tasks.send_outbox, "delay", lambda ids: calls.append(ids))
     return calls
 
 
@@ -65,8 +70,9 @@ def test_signs_of_a_clot_tell_the_patient_to_call_911_and_alert_the_clinic(
     with django_capture_on_commit_callbacks(execute=True):
         response = post_check_in(client, done_session, breathlessness="on", leg_swelling="on")
     assert "Call 911 now" in client.get(response.url).content.decode()
-    assert dispatches == ["dispatch"]  # the alert is handed to the workers at once, not at the next minute
-    assert drain() == 1
+    alert = OutboxMessage.objects.get(kind="check_in_alert")
+    assert dispatches == [[alert.pk]]  # handed to the workers at once, not at the dispatcher's next minute
+    assert drain(dispatches) == 1
     [alert] = mail.outbox
     assert alert.to == ["desk@clinic.example.org"]
     assert alert.subject == f"URGENT check-in: {patient.first_name} {patient.last_name}"
@@ -80,10 +86,10 @@ def test_the_clinic_alert_survives_a_mail_server_that_is_down(client, patient, d
     client.force_login(patient.user)
     post_check_in(client, done_session, chest_pain="on")
     assert drain() == 0
-    alert = Message.objects.get(kind="check_in_alert")
+    alert = OutboxMessage.objects.get(kind="check_in_alert")
     assert alert.status == MessageStatus.PENDING and "ConnectionRefusedError" in alert.last_error  # tried again soon
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    Message.objects.filter(pk=alert.pk).update(send_at=timezone.now())
+    OutboxMessage.objects.filter(pk=alert.pk).update(send_at=timezone.now())
     assert drain() == 1
     assert mail.outbox[0].subject.startswith("URGENT check-in")
 
@@ -174,7 +180,7 @@ def test_front_desk_sees_a_failed_message_and_sends_it_again(client, make_appoin
     appointment = make_appointment(patient)
     events.appointment_booked.send(sender=Appointment, appointment=appointment)
     message = appointment.messages.first()
-    Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, last_error="Twilio 400 (code 21211)")
+    OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED, last_error="Twilio 400 (code 21211)")
     client.force_login(front_desk)
     assert "Twilio 400" in client.get(reverse("aftercare:problems")).content.decode()
     page = client.get(reverse("aftercare:delivery_log", args=[patient.pk])).content.decode()
@@ -189,10 +195,10 @@ def test_a_patient_cannot_resend_messages(client, make_appointment, patient):
     appointment = make_appointment(patient)
     events.appointment_booked.send(sender=Appointment, appointment=appointment)
     message = appointment.messages.first()
-    Message.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
+    OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
     client.force_login(patient.user)
     assert client.post(reverse("aftercare:resend", args=[message.pk])).status_code == 403
-    assert Message.objects.get(pk=message.pk).status == MessageStatus.FAILED
+    assert OutboxMessage.objects.get(pk=message.pk).status == MessageStatus.FAILED
 
 
 def test_check_in_service_keeps_every_answer_on_the_record(make_appointment, patient):

@@ -15,28 +15,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from aftercare import services
-from aftercare.models import Message, MessageStatus
-from aftercare.tasks import batches, send_reminders
 from booking import events
 from booking.models import Appointment
-from clinic import celery_app
-from tests.factories import PatientFactory
-from tests.services import ROOT, SMTPSink, WorkerProcess, database_url_for_workers, free_port, need, redis_broker_url
+from clinic import celery_app, delivery
+from clinic.delivery import batches
+from clinic.models import MessageStatus, OutboxMessage
+from clinic.tasks import send_outbox
+from tests.outbox import due_confirmations
+from tests.services import (
+    ROOT, SlowSMTPSink, WorkerProcess, database_url_for_workers, free_port, need, redis_broker_url, wait_for,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 TERMINAL = {MessageStatus.SENT, MessageStatus.UNKNOWN, MessageStatus.SKIPPED, MessageStatus.FAILED}
-
-
-class SlowSMTPSink(SMTPSink):
-    """Takes a moment per message, so a batch is still running when the worker is killed."""
-
-    async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
-        await asyncio.sleep(0.02)
-        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture
@@ -47,34 +39,13 @@ def smtp():
 
 
 def delivered(sink) -> Counter:
-    with sink.lock:
-        return Counter(m["X-Clinic-Message"] for m in sink.messages)
-
-
-def wait_for(condition, timeout=90, every=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
+    return sink.delivered()
 
 
 def enqueue(ids, broker_url):
     with celery_app.connection_for_write(broker_url) as connection:
         for batch in batches(ids):
-            send_reminders.apply_async((batch,), connection=connection)
-
-
-def due_confirmations(make_appointment, count):
-    """`count` consultations booked just now, their confirmations due at once."""
-    first = timezone.now() + timedelta(days=20)
-    for n in range(count):
-        appointment = make_appointment(PatientFactory(), service="consultation", start=first + timedelta(hours=n))
-        events.appointment_booked.send(sender=Appointment, appointment=appointment)
-    Message.objects.exclude(kind="booking_confirmation").delete()
-    Message.objects.update(send_at=timezone.now() - timedelta(minutes=1))
-    return Message.objects.count()
+            send_outbox.apply_async((batch,), connection=connection)
 
 
 def worker_env(smtp, **extra):
@@ -84,7 +55,7 @@ def worker_env(smtp, **extra):
 def test_killing_the_worker_mid_batch_sends_no_message_twice_and_flags_the_in_flight_ones(make_appointment, smtp):
     broker = redis_broker_url()
     total = due_confirmations(make_appointment, 120)
-    enqueue(services.dispatch_due(), broker)
+    enqueue(delivery.dispatch_due(), broker)
     worker = WorkerProcess(broker, env=worker_env(smtp)).start()
     try:
         assert wait_for(lambda: sum(delivered(smtp).values()) >= total // 3, timeout=60), "the worker sent nothing"
@@ -95,15 +66,15 @@ def test_killing_the_worker_mid_batch_sends_no_message_twice_and_flags_the_in_fl
         # Tasks the dead worker had taken come back after the visibility timeout; rows it never
         # got to are handed out again by the dispatcher.
         def finished():
-            enqueue(services.dispatch_due(now=timezone.now() + timedelta(minutes=11)), broker)
-            return set(Message.objects.values_list("status", flat=True)) <= TERMINAL
+            enqueue(delivery.dispatch_due(now=timezone.now() + timedelta(minutes=11)), broker)
+            return set(OutboxMessage.objects.values_list("status", flat=True)) <= TERMINAL
 
-        assert wait_for(finished, timeout=120, every=2), Counter(Message.objects.values_list("status", flat=True))
+        assert wait_for(finished, timeout=120, every=2), Counter(OutboxMessage.objects.values_list("status", flat=True))
     finally:
         worker.stop()
 
     counts = delivered(smtp)
-    statuses = dict(Message.objects.values_list("pk", "status"))
+    statuses = dict(OutboxMessage.objects.values_list("pk", "status"))
     assert max(counts.values()) == 1, "a message went out twice"
     assert set(statuses.values()) <= {MessageStatus.SENT, MessageStatus.UNKNOWN}
     for pk, status in statuses.items():
@@ -131,7 +102,7 @@ def test_while_redis_is_down_bookings_go_through_and_their_messages_go_out_when_
         total = due_confirmations(make_appointment, 5)  # booking while the broker is down
         assert total == 5
         assert dispatch_elsewhere(broker) == 0  # nothing could be handed out...
-        assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.PENDING}  # ...and nothing is lost
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {MessageStatus.PENDING}  # ...and nothing is lost
 
         redis_server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         assert wait_for(lambda: _ping(broker), timeout=20)
@@ -142,13 +113,13 @@ def test_while_redis_is_down_bookings_go_through_and_their_messages_go_out_when_
             worker.stop()
         redis_server.terminate()
         redis_server.wait(timeout=10)
-    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
 
 
 def dispatch_elsewhere(broker) -> int:
     """One beat tick of the dispatcher, in its own process configured for `broker`."""
     env = {**os.environ, "DATABASE_URL": database_url_for_workers(), "CELERY_BROKER_URL": broker}
-    code = "import django; django.setup(); from aftercare.tasks import dispatch_reminders; print(dispatch_reminders())"
+    code = "import django; django.setup(); from clinic.tasks import dispatch_outbox; print(dispatch_outbox())"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return int(result.stdout.strip().splitlines()[-1])
@@ -168,23 +139,23 @@ def test_a_visit_moved_after_its_reminder_was_queued_never_gets_the_old_one(make
     appointment = make_appointment(patient, service="consultation")
     events.appointment_booked.send(sender=Appointment, appointment=appointment)
     old = appointment.messages.get(kind="booking_confirmation")
-    Message.objects.filter(pk=old.pk).update(send_at=timezone.now() - timedelta(minutes=1))
-    enqueue(services.dispatch_due(), broker)  # on the broker, no worker yet
+    OutboxMessage.objects.filter(pk=old.pk).update(send_at=timezone.now() - timedelta(minutes=1))
+    enqueue(delivery.dispatch_due(), broker)  # on the broker, no worker yet
 
     for field in ("start", "end", "blocked_start", "blocked_end"):
         setattr(appointment, field, getattr(appointment, field) + timedelta(days=1))
     appointment.save()
-    events.appointment_moved.send(sender=Appointment, appointment=appointment, previous_start=old.planned_for_start,
+    events.appointment_moved.send(sender=Appointment, appointment=appointment, previous_start=old.planned_for,
                                   previous_end=None)
-    new = appointment.messages.get(kind="booking_confirmation", planned_for_start=appointment.start)
-    Message.objects.filter(pk=new.pk).update(send_at=timezone.now() - timedelta(minutes=1))
-    enqueue(services.dispatch_due(), broker)
+    new = appointment.messages.get(kind="booking_confirmation", planned_for=appointment.start)
+    OutboxMessage.objects.filter(pk=new.pk).update(send_at=timezone.now() - timedelta(minutes=1))
+    enqueue(delivery.dispatch_due(), broker)
 
     worker = WorkerProcess(broker, env=worker_env(smtp)).start()
     try:
-        assert wait_for(lambda: Message.objects.get(pk=new.pk).status == MessageStatus.SENT, timeout=60)
-        assert wait_for(lambda: Message.objects.get(pk=old.pk).status in TERMINAL | {MessageStatus.CANCELLED}, timeout=30)
+        assert wait_for(lambda: OutboxMessage.objects.get(pk=new.pk).status == MessageStatus.SENT, timeout=60)
+        assert wait_for(lambda: OutboxMessage.objects.get(pk=old.pk).status in TERMINAL | {MessageStatus.CANCELLED}, timeout=30)
     finally:
         worker.stop()
-    assert Message.objects.get(pk=old.pk).status == MessageStatus.CANCELLED
+    assert OutboxMessage.objects.get(pk=old.pk).status == MessageStatus.CANCELLED
     assert delivered(smtp) == Counter({f"msg-{new.pk}": 1})

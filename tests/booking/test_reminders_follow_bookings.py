@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from aftercare.models import Message, MessageStatus
+from clinic.models import MessageStatus, OutboxMessage
 from aftercare.plan import Kind
+from booking.emails import CANCELLED
 from booking.services import (
     BookingError,
     appointment_book,
@@ -29,27 +30,27 @@ def pending(appointment):
 def test_booking_a_session_writes_its_reminders_in_the_same_transaction(cal, patient, cleared, front_desk, now):
     visit = appointment_book(patient=patient, service=cal.session, start=local(FRIDAY, "13:00"), by=front_desk)
     assert Kind.PAUSE_MEDICINES in pending(visit) and Kind.BOOKING_CONFIRMATION in pending(visit)
-    assert set(visit.messages.values_list("planned_for_start", flat=True)) == {visit.start}
+    assert set(visit.messages.values_list("planned_for", flat=True)) == {visit.start}
 
 
 def test_a_refused_booking_leaves_no_reminder_behind(cal, patient, other_patient, front_desk, now):
     appointment_book(patient=other_patient, service=cal.consultation, start=local(FRIDAY, "10:00"), by=front_desk,
                      clinician_id=cal.clinicians[0].pk)
-    before = Message.objects.count()
+    before = OutboxMessage.objects.count()
     with pytest.raises(BookingError):
         appointment_book(patient=patient, service=cal.consultation, start=local(FRIDAY, "10:00"), by=front_desk,
                          clinician_id=cal.clinicians[0].pk)
-    assert Message.objects.count() == before
+    assert OutboxMessage.objects.count() == before
 
 
 def test_moving_re_plans_and_cancelling_cancels(cal, patient, cleared, front_desk, now):
     visit = appointment_book(patient=patient, service=cal.session, start=local(FRIDAY, "13:00"), by=front_desk)
     old_start = visit.start
     visit = appointment_move(appointment=visit, start=local(FRIDAY + timedelta(days=3), "09:00"), by=front_desk)
-    assert not visit.messages.filter(planned_for_start=old_start, status=MessageStatus.PENDING).exists()
-    assert visit.messages.filter(planned_for_start=visit.start, kind=Kind.APPOINTMENT_REMINDER).exists()
+    assert not visit.messages.filter(planned_for=old_start, status=MessageStatus.PENDING).exists()
+    assert visit.messages.filter(planned_for=visit.start, kind=Kind.APPOINTMENT_REMINDER).exists()
     appointment_cancel(appointment=visit, by=front_desk)
-    assert pending(visit) == []
+    assert pending(visit) == [CANCELLED]  # only the cancellation notice waits, in the same outbox
 
 
 def test_completing_a_course_session_plans_aftercare(cal, patient, cleared, clinician, front_desk, now, time_machine):

@@ -2,7 +2,7 @@
 
 - FileSMSBackend (default): one file per message under SMS_FILE_PATH; nothing leaves the machine.
 - ConsoleSMSBackend: prints each message.
-- LocmemSMSBackend: keeps messages in `aftercare.sms.outbox` (tests).
+- LocmemSMSBackend: keeps messages in `clinic.sms.outbox` (tests).
 - TwilioSMSBackend: Twilio's REST API (Messages resource).
 
 A backend returns the provider's message id, or raises SMSError saying whether trying again
