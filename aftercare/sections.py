@@ -8,12 +8,10 @@ from .models import CheckIn
 
 
 def _open_counts(request, page):
-    """Shown in the staff menu and on the staff home: counted once per request."""
+    """Shown in the staff menu and on the staff home."""
     if not (request.user.has_perm("aftercare.view_checkin") or request.user.has_perm("clinic.view_delivery_log")):
         return None
-    if not hasattr(request, "_aftercare_open_counts"):
-        request._aftercare_open_counts = selectors.open_counts()
-    return request._aftercare_open_counts
+    return selectors.open_counts()  # read once per request, with the page's other figures (clinic.chrome)
 
 
 def _patient_home(request, page):

@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection
 from django.utils import timezone
 
 from booking.models import Appointment, ServiceKind, Status
-from clinic.models import PROBLEM_STATUSES, Clinic, OutboxMessage
+from clinic import chrome
+from clinic.models import Clinic
 
 from .models import CheckIn
 from .plan import aftercare_days
@@ -37,13 +37,10 @@ def aftercare_status(patient, *, today: date | None = None) -> AftercareStatus:
 
 def open_counts() -> dict[str, int]:
     """For the staff menu: check-ins not yet dealt with, messages that failed or may not have gone.
-    Both counts in one statement: the menu is on every staff page."""
-    placeholders = ", ".join(["%s"] * len(PROBLEM_STATUSES))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {CheckIn._meta.db_table} WHERE handled_at IS NULL),"
-            f" (SELECT COUNT(*) FROM {OutboxMessage._meta.db_table} WHERE status IN ({placeholders}))",
-            [str(s) for s in PROBLEM_STATUSES],
-        )
-        open_check_ins, message_problems = cursor.fetchone()
-    return {"open_check_ins": open_check_ins, "message_problems": message_problems}
+    Read with the other figures every staff page shows, in one statement (clinic.chrome)."""
+    figures = chrome.figures()
+    return {"open_check_ins": figures["open_check_ins"], "message_problems": figures["outbox_problems"]}
+
+
+def register_figures() -> None:
+    chrome.register("open_check_ins", f"SELECT COUNT(*) FROM {CheckIn._meta.db_table} WHERE handled_at IS NULL")

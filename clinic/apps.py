@@ -22,8 +22,9 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic: people and places"
 
     def ready(self):
-        from . import emails, receivers, sections
+        from . import emails, health, receivers, sections
 
         emails.register()
+        health.register_figures()
         receivers.connect()
         sections.register("settings_nav", "clinic/settings/_nav.html", order=90, context=_settings_tabs)

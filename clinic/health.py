@@ -10,6 +10,7 @@ again.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from dataclasses import dataclass
@@ -36,18 +37,61 @@ class Snapshot:
 
 
 def snapshot(*, now=None, count: bool = True) -> Snapshot:
-    """A few small indexed queries (``count=False``: without counting what waits); raises
-    DatabaseError when the database is down."""
+    """One statement of small indexed subqueries (``count=False``, the staff pages' banner: without
+    counting what waits); raises DatabaseError when the database is down."""
     now = now or timezone.now()
-    row = OutboxHealth.objects.filter(pk=1).values("last_run_at", "alarm_raised_at").first() or {}
-    due = OutboxMessage.objects.filter(send_at__lte=now)
-    pending = due.filter(status=MessageStatus.PENDING)
-    queued = due.filter(status=MessageStatus.QUEUED)
-    firsts = [t for t in (pending.order_by("send_at").values_list("send_at", flat=True).first(),
-                          queued.order_by("send_at").values_list("send_at", flat=True).first()) if t]
-    flow = health_rules.Flow(now=now, last_run_at=row.get("last_run_at"), oldest_due_at=min(firsts) if firsts else None)
-    waiting = pending.count() + queued.count() if firsts and count else 0
-    return Snapshot(flow=flow, waiting=waiting, alarm_raised_at=row.get("alarm_raised_at"))
+    health, outbox = OutboxHealth._meta.db_table, OutboxMessage._meta.db_table
+    # Each "oldest due" subquery reads one end of the partial/compound index on (status, send_at).
+    oldest = f"SELECT MIN(send_at) FROM {outbox} WHERE status = %s AND send_at <= %s"
+    waiting = f"SELECT COUNT(*) FROM {outbox} WHERE status IN (%s, %s) AND send_at <= %s" if count else "SELECT 0"
+    params = [MessageStatus.PENDING.value, now, MessageStatus.QUEUED.value, now]
+    params += [MessageStatus.PENDING.value, MessageStatus.QUEUED.value, now] if count else []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT last_run_at FROM {health} WHERE id = 1), (SELECT alarm_raised_at FROM {health} WHERE id = 1),"
+            f" ({oldest}), ({oldest}), ({waiting})",
+            params,
+        )
+        last_run_at, alarm_raised_at, first_pending, first_queued, waiting_count = cursor.fetchone()
+    firsts = [_aware(t) for t in (first_pending, first_queued) if t]
+    flow = health_rules.Flow(now=now, last_run_at=_aware(last_run_at), oldest_due_at=min(firsts) if firsts else None)
+    return Snapshot(flow=flow, waiting=waiting_count if firsts else 0, alarm_raised_at=_aware(alarm_raised_at))
+
+
+def _aware(value):
+    """A raw query's datetime as Django's fields give it: aware, in UTC (SQLite returns text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.timezone.utc)
+    return value
+
+
+def register_figures() -> None:
+    """What the staff pages need from the outbox, read with the other staff-page figures (clinic.chrome)."""
+    from . import chrome
+
+    health, outbox = OutboxHealth._meta.db_table, OutboxMessage._meta.db_table
+    oldest = f"SELECT MIN(send_at) FROM {outbox} WHERE status = %s AND send_at <= %s"
+    chrome.register("outbox_last_run_at", f"SELECT last_run_at FROM {health} WHERE id = 1")
+    chrome.register("outbox_first_pending", oldest, lambda: [MessageStatus.PENDING.value, timezone.now()])
+    chrome.register("outbox_first_queued", oldest, lambda: [MessageStatus.QUEUED.value, timezone.now()])
+    chrome.register("outbox_problems", f"SELECT COUNT(*) FROM {outbox} WHERE status IN (%s, %s)",
+                    lambda: [MessageStatus.FAILED.value, MessageStatus.UNKNOWN.value])
+
+
+def banner_flow() -> health_rules.Flow:
+    """The staff pages' banner: is anything stalled? From the figures every staff page reads anyway."""
+    from . import chrome
+
+    figures = chrome.figures()
+    firsts = [_aware(figures[k]) for k in ("outbox_first_pending", "outbox_first_queued") if figures.get(k)]
+    return health_rules.Flow(now=timezone.now(), last_run_at=_aware(figures.get("outbox_last_run_at")),
+                             oldest_due_at=min(firsts) if firsts else None)
 
 
 def broker_ok() -> tuple[bool, str]:

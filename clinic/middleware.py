@@ -9,7 +9,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 from django_permissions_policy import PermissionsPolicyMiddleware as BasePermissionsPolicyMiddleware
 
-from . import access, audit
+from . import access, audit, scope
 from .models import Clinic
 
 SESSION_STARTED = "clinic.session_started"
@@ -26,7 +26,7 @@ class ClinicTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with Clinic.objects.request_scope():  # the clinic row: read once for the whole request
+        with scope.request():  # reads done once for the whole request (the clinic row, ...)
             timezone.activate(Clinic.objects.current_time_zone())
             try:
                 return self.get_response(request)

@@ -1,7 +1,5 @@
 """People and places every other app stands on: the clinic, its rooms and hours, staff, patients."""
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -17,6 +15,8 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+
+from . import scope
 
 
 class UserManager(BaseUserManager):
@@ -77,33 +77,15 @@ class User(AbstractUser):
         return staff.role if staff and staff.is_active else None
 
 
-# The clinic row as loaded for the request being served (see ClinicManager.request_scope): one
-# query per request however many places ask for it. Outside a request (workers, commands) every
-# call reads the row afresh.
-_request_clinic: ContextVar[list | None] = ContextVar("request_clinic", default=None)
-_NOT_LOADED = object()
-
-
 class ClinicManager(models.Manager):
     CACHE_KEY = "clinic:current-time-zone"
 
     def current(self):
-        """The clinic this installation runs (one per installation), or None before setup."""
-        scope = _request_clinic.get()
-        if scope is None:
-            return self.order_by("pk").first()
-        if scope[0] is _NOT_LOADED:
-            scope[0] = self.order_by("pk").first()
-        return scope[0]
+        """The clinic this installation runs (one per installation), or None before setup.
 
-    @contextmanager
-    def request_scope(self):
-        """Within it, current() loads the row at most once (clinic.middleware opens one per request)."""
-        token = _request_clinic.set([_NOT_LOADED])
-        try:
-            yield
-        finally:
-            _request_clinic.reset(token)
+        Read once per request (clinic.scope), however many parts of the page ask.
+        """
+        return scope.once("clinic", lambda: self.order_by("pk").first())
 
     def current_time_zone(self) -> ZoneInfo:
         name = cache.get(self.CACHE_KEY)
@@ -139,9 +121,7 @@ class Clinic(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(ClinicManager.CACHE_KEY)  # every page shows times in this zone
-        scope = _request_clinic.get()
-        if scope is not None:
-            scope[0] = _NOT_LOADED  # the rest of this request reads the row as saved
+        scope.forget("clinic")  # the rest of this request reads the row as saved
 
     @property
     def tzinfo(self) -> ZoneInfo:

@@ -119,6 +119,9 @@ MATRIX: dict[str, Row] = {
     "aftercare:delivery_log": row("patient_pk=patient", "GET", "L 403 403 200 200 200"),
     "aftercare:problems": row("", "GET", "L 403 403 200 200 200"),
     "aftercare:resend": row("pk=message", "POST", "L 403 403 R R R"),
+    "aftercare:message_settings": row("", "GET", "L 403 403 403 403 200"),
+    # For load balancers and monitors: times and counts only, no patient data, no login.
+    "health": row("", "GET", "200 200 200 200 200 200"),
     # treatment: the clinician records; front desk sees whether it is done; photos for clinicians
     # and the patient they show; the clinic admin keeps lots, recalls and the per-session maximum.
     "treatment:record_edit": row("appointment_pk=session_today", "GET", "L 403 403 403 200 403"),

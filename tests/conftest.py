@@ -110,10 +110,11 @@ def login(client, user):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def test_flush_may_empty_the_audit_trail():
+def test_flush_may_empty_the_locked_tables():
     """Transactional tests end by emptying every table. PostgreSQL does it with TRUNCATE, which the
-    audit trail's row trigger lets through; SQLite deletes row by row, which the trigger refuses.
-    So on SQLite, and only for this between-tests flush, the triggers step aside."""
+    row triggers of the audit trail and of signed treatment records let through; SQLite deletes
+    row by row, which they refuse. So on SQLite, and only for this between-tests flush, those
+    triggers step aside."""
     import importlib
 
     from django.db import connection
@@ -123,6 +124,8 @@ def test_flush_may_empty_the_audit_trail():
         return
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
+    from treatment import db_guards as treatment_guards
+
     DatabaseOperations = DatabaseWrapper.ops_class
     append_only = importlib.import_module("clinic.migrations.0005_audit_append_only")
     original = DatabaseOperations.execute_sql_flush
@@ -131,13 +134,26 @@ def test_flush_may_empty_the_audit_trail():
         with self.connection.cursor() as cursor:
             for statement in append_only.SQLITE_REVERSE:
                 cursor.execute(statement)
+        treatment_guards.uninstall(self.connection)
         try:
             original(self, sql_list)
         finally:
             with self.connection.cursor() as cursor:
                 for statement in append_only.SQLITE:
                     cursor.execute(statement)
+            treatment_guards.install(self.connection)
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield
     DatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture
+def urgent_mail_sent_at_once(monkeypatch):
+    """The worker's part of an urgent message, done in this process: the moment the change commits,
+    what is due is dispatched and sent (into mail.outbox), as a worker would within a second.
+    The real hand-over to a broker and a worker is tested in tests/clinic/test_outbox.py."""
+    from clinic import outbox
+    from tests.outbox import drain
+
+    monkeypatch.setattr(outbox, "dispatch_urgent", lambda: drain())

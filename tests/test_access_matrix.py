@@ -38,7 +38,8 @@ def test_every_url_has_a_line_in_the_access_matrix():
 @pytest.fixture
 def world(patient, other_patient, front_desk, clinician, clinic_admin, settings, tmp_path):
     """Alice's records, one of each kind a URL can name. Bob (other_patient) has none of his own."""
-    from aftercare.models import CheckIn, Message
+    from aftercare.models import CheckIn
+    from clinic.models import OutboxMessage
     from booking import links
     from booking.models import ClinicClosure, Status, TimeOff, TreatmentCourse, WaitlistEntry
     from clinic.models import StaffMember
@@ -60,8 +61,8 @@ def world(patient, other_patient, front_desk, clinician, clinic_admin, settings,
                        start=(now - timedelta(days=3)).replace(microsecond=0), status=Status.COMPLETED)
     check_in = CheckIn.objects.create(appointment=done, patient=patient, answers={"pain": "none"}, urgency=0,
                                       submitted_at=now - timedelta(days=1))
-    message = Message.objects.create(appointment=booked, patient=patient, kind="booking_confirmation", channel="email",
-                                     send_at=now, planned_for_start=booked.start, status="failed")
+    message = OutboxMessage.objects.create(about=booked, patient=patient, kind="booking_confirmation", channel="email",
+                                           send_at=now, planned_for=booked.start, status="failed")
     waitlist = WaitlistEntry.objects.create(patient=patient, service=cal.consultation, earliest=now.date(),
                                             latest=now.date() + timedelta(days=20), created_at=now)
     treatment = _treatment_world(done, cal, clinician, settings, tmp_path)

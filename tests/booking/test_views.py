@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.core import mail, signing
 from django.utils import timezone
 

@@ -8,7 +8,8 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from aftercare import services as aftercare
-from aftercare.models import Message, MessageStatus
+from clinic import delivery
+from clinic.models import MessageStatus, OutboxMessage
 from aftercare.plan import Kind
 from booking import selectors
 from booking.models import Appointment, CourseStatus, Status
@@ -136,10 +137,10 @@ def session_visit(cal, patient, start):
 def test_undoing_completed_withdraws_the_aftercare_not_yet_sent(cal, patient, cleared, front_desk, now, no_record_needed):
     a = session_visit(cal, patient, local(WED, "10:00"))
     appointment_complete(appointment=a, by=front_desk, now=a.end)
-    after = Message.objects.filter(appointment=a, kind__in=[Kind.AFTERCARE, Kind.CHECK_IN])
+    after = a.messages.filter(kind__in=[Kind.AFTERCARE, Kind.CHECK_IN])
     assert after.count() == 2 and set(after.values_list("status", flat=True)) == {MessageStatus.PENDING}
     already = after.get(kind=Kind.AFTERCARE)
-    Message.objects.filter(pk=already.pk).update(status=MessageStatus.SENT)  # one went out already
+    OutboxMessage.objects.filter(pk=already.pk).update(status=MessageStatus.SENT)  # one went out already
     appointment_undo(appointment=a, by=front_desk, reason="Not treated after all", now=a.end + timedelta(minutes=5))
     assert after.get(kind=Kind.CHECK_IN).status == MessageStatus.CANCELLED
     assert after.get(kind=Kind.AFTERCARE).status == MessageStatus.SENT  # what was sent stays on record
@@ -153,8 +154,8 @@ def test_aftercare_never_goes_out_before_the_visit_whatever_the_row_says(cal, pa
     aftercare.plan_after_completion(appointment=a, now=now)  # as if completed on Monday
     due = now + timedelta(minutes=10)
     with time_machine.travel(due, tick=False):
-        sent = {m: aftercare.send_message(m) for m in aftercare.dispatch_due(now=due)}
-    withheld = Message.objects.get(pk__in=sent, kind=Kind.AFTERCARE)
+        sent = {m: delivery.send_message(m) for m in delivery.dispatch_due(now=due)}
+    withheld = OutboxMessage.objects.get(pk__in=sent, kind=Kind.AFTERCARE)
     assert withheld.status == MessageStatus.SKIPPED and withheld.last_error == "the visit has not taken place yet"
 
 

@@ -110,9 +110,10 @@ def test_get_for_user_refuses_staff_without_the_permission_and_strangers_see_not
 
 
 def test_the_clinic_row_is_read_once_per_request_and_afresh_after_a_save(clinic, django_assert_num_queries):
+    from clinic import scope
     from clinic.models import Clinic
 
-    with Clinic.objects.request_scope():
+    with scope.request():
         with django_assert_num_queries(1):
             assert Clinic.objects.current() is Clinic.objects.current()
         first = Clinic.objects.current()

@@ -12,7 +12,7 @@ from clinic.models import AuditEvent, Patient, Role, User
 from tests.factories import PASSWORD, make_staff
 from tests.second_factor import confirmed_device, fresh_code
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urgent_mail_sent_at_once")]
 
 SIGN_UP = {
     "first_name": "Maria",

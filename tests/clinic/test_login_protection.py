@@ -13,7 +13,7 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urgent_mail_sent_at_once")]
 
 HOME, ELSEWHERE = "203.0.113.7", "198.51.100.23"
 

@@ -22,7 +22,7 @@ from tests.factories import PASSWORD, make_staff
 from tests.second_factor import authenticator, confirmed_device, fresh_code
 from tests.test_access_matrix import url_for, world  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urgent_mail_sent_at_once")]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from clinic.models import AuditEvent
 from tests.conftest import ClinicClient
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urgent_mail_sent_at_once")]
 
 
 def later(minutes):

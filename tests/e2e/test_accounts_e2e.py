@@ -11,7 +11,7 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import log_in
 from tests.factories import PASSWORD, ClinicFactory, PatientFactory, make_staff
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.usefixtures("urgent_mail_sent_at_once")]
 
 
 def test_a_patient_signs_up_on_a_phone_fixing_mistakes_without_retyping(phone):

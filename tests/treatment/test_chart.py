@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from aftercare.models import CheckIn, Message, MessageStatus
+from aftercare.models import CheckIn
+from clinic.models import MessageStatus, OutboxMessage
 from booking.models import Status, TreatmentCourse
 from clinic.models import AuditEvent, Clinic
 from intake.models import ScreeningStatus
@@ -47,8 +48,8 @@ def history(cal, patient, doctor, make_visit, time_machine, now):
             visit.save()
             CheckIn.objects.create(appointment=visit, patient=patient, answers={}, urgency=s % 3, submitted_at=visit.end + timedelta(days=3))
             for k, kind in enumerate(("booking_confirmation", "appointment_reminder", "aftercare")):
-                Message.objects.create(appointment=visit, patient=patient, kind=kind, channel="email", send_at=visit.start - timedelta(days=k),
-                                       planned_for_start=visit.start, status=MessageStatus.SENT, sent_at=visit.start - timedelta(days=k))
+                OutboxMessage.objects.create(about=visit, patient=patient, kind=kind, channel="email", send_at=visit.start - timedelta(days=k),
+                                             planned_for=visit.start, status=MessageStatus.SENT, sent_at=visit.start - timedelta(days=k))
             day += timedelta(days=21)
         day += timedelta(days=30)
     for n in range(25):
