@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from booking.models import Appointment
 from clinic import audit, delivery
@@ -80,6 +80,7 @@ def resend(request, pk):
     return redirect("aftercare:delivery_log", patient_pk=message.patient_id)
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required("aftercare.change_messagesettings")
 def message_settings(request):
     """The clinic admin's settings tab for messages: the quiet hours of text messages."""

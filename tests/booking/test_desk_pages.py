@@ -20,6 +20,7 @@ from clinic.models import Patient
 from tests.booking.factories import appointment as make_appointment
 from tests.booking.factories import local
 from tests.factories import PatientFactory
+from tests.outbox import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -425,6 +426,7 @@ def test_the_desk_offers_a_freed_time_and_removes_a_patient_from_the_list(client
     client.force_login(front_desk)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("booking:desk_waitlist_offer", args=[entry.pk]), {"day": "2026-03-04"})
+    drain()  # the offer waits in the outbox for the dispatcher
     assert mailoutbox[-1].to == [patient.email] and "day=2026-03-04" in mailoutbox[-1].body
     client.post(reverse("booking:desk_waitlist_remove", args=[entry.pk]))
     entry.refresh_from_db()

@@ -58,7 +58,7 @@ def test_the_desk_sees_the_banner_when_reminders_stop_and_the_admin_sets_quiet_h
 
     log_in(page, admin.email)
     page.goto("/settings/")
-    page.get_by_role("link", name="Text messages").click()
+    page.get_by_role("navigation", name="Clinic settings").get_by_role("link", name="Text messages").click()
     expect(page.get_by_role("heading", name="Text messages")).to_be_visible()
     page.get_by_label("No text messages from").fill("21:00")
     page.get_by_label("Until").fill("21:00")
