@@ -31,6 +31,11 @@ def on_no_show(sender, appointment, **kwargs):
     services.cancel_pending(appointment=appointment, reason="the patient did not come")
 
 
+@receiver(events.appointment_not_treated, dispatch_uid="aftercare.not_treated")
+def on_not_treated(sender, appointment, **kwargs):
+    services.cancel_pending(appointment=appointment, reason="the patient was not treated")
+
+
 @receiver(events.appointment_completed, dispatch_uid="aftercare.completed")
 def on_completed(sender, appointment, **kwargs):
     services.plan_after_completion(appointment=appointment)

@@ -1,6 +1,6 @@
 """The database's own guard against double booking (DESIGN invariant 1).
 
-No two rows in a blocking state (held, booked, checked in, completed, no-show) may overlap on
+No two rows in a blocking state (held, booked, checked in, completed, no-show, not treated) may overlap on
 their blocked range ``[blocked_start, blocked_end)`` (the visit plus its buffers) for one
 clinician, nor for one room. Touching ranges (one ends when the next starts) are fine.
 
@@ -22,7 +22,7 @@ catch a double booking).
 """
 
 TABLE = "booking_appointment"
-BLOCKING_SQL = "('held', 'booked', 'checked_in', 'completed', 'no_show')"
+BLOCKING_SQL = "('held', 'booked', 'checked_in', 'completed', 'no_show', 'not_treated')"
 
 PG_INSTALL = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",

@@ -307,9 +307,11 @@ HISTORY_WORDS = {
     "checked_in": _("checked in"),
     "completed": _("marked completed"),
     "no_show": _("marked as a no-show"),
+    "not_treated": _("came, not treated"),
     "checked_in.undone": _("check-in undone"),
     "completed.undone": _("completion undone"),
     "no_show.undone": _("no-show undone"),
+    "not_treated.undone": _("\"not treated\" undone"),
 }
 
 REFUSAL_TEXTS = {
@@ -331,6 +333,8 @@ def appointment(request, pk):
         course_sessions = list(a.course.appointments.exclude(status=Status.HELD).exclude(
             status=Status.CANCELLED, booked_at__isnull=True).order_by("sequence", "start"))
     offered = visits.available(services._visit(a), now=now, tz=clinic.tzinfo) if a.status != Status.HELD else {}
+    if not a.service.is_course_session:  # "came, not treated" is for treatment sessions only
+        offered.pop(visits.Action.NOT_TREATED, None)
     return render(
         request,
         "booking/desk/appointment.html",
@@ -362,7 +366,7 @@ def action(request, pk, action):
 
     From the worklist with htmx, the arrivals card is redrawn in place with the outcome.
     """
-    if action not in (*ACTIONS, "cancel", "undo"):
+    if action not in (*ACTIONS, "cancel", "undo", "not_treated"):
         raise Http404
     a = _appointment(request, pk)
     back = _safe_next(request, reverse("booking:desk_appointment", args=[a.pk]))
@@ -374,6 +378,12 @@ def action(request, pk, action):
                 raise services.BookingError("cancel_reason")
             services.appointment_cancel(appointment=a, by=request.user, reason=form.cleaned_data["reason"])
             outcome = _("Cancelled. The patient gets an e-mail.")
+        elif action == "not_treated":
+            form = UndoForm(request.POST)  # a reason, as for an undo
+            if not form.is_valid():
+                raise services.BookingError("not_treated_reason")
+            services.appointment_mark_not_treated(appointment=a, by=request.user, reason=form.cleaned_data["reason"])
+            outcome = _("Marked as not treated. No aftercare goes out, and the session can be booked again.")
         elif action == "undo":
             form = UndoForm(request.POST)
             if not form.is_valid():

@@ -14,7 +14,10 @@ appointment_moved = Signal()  # appointment, previous_start, previous_end (aware
 appointment_cancelled = Signal()  # appointment, by (the User who cancelled, or None for the system)
 appointment_completed = Signal()  # appointment
 appointment_no_show = Signal()  # appointment
-# Staff took back today's check-in, completion or no-show (booking.visits): appointment (as it is
-# now, back in its earlier status), undone (the status that was taken back: "checked_in",
-# "completed" or "no_show"). After an undone completion nothing sent "after the visit" may go out.
+# The patient came but was not treated (reason: the staff's words): no aftercare, and the visit is
+# no session of its course.
+appointment_not_treated = Signal()  # appointment, reason
+# Staff took back today's check-in, completion, "not treated" or no-show (booking.visits):
+# appointment (as it is now, back in its earlier status), undone (the status that was taken back:
+# "checked_in", "completed", "not_treated" or "no_show"). After an undone completion nothing sent "after the visit" may go out.
 appointment_reverted = Signal()

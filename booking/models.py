@@ -247,17 +247,21 @@ class Status(models.TextChoices):
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "No-show"
+    NOT_TREATED = "not_treated", "Came, not treated"
 
 
 # Rows in these states occupy their clinician and room: the database refuses overlaps among them
 # (booking/db_guards.py). Only a cancellation (or an expired hold, which is marked cancelled) frees
-# the time. A no-show keeps its time: it is only recorded once the visit has started, so the time
-# is spent, and undoing a mistaken no-show can never collide with a booking made since.
-# Keep db_guards.BLOCKING_SQL in step.
-BLOCKING_STATUSES = (Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED, Status.NO_SHOW)
+# the time. A no-show (or a visit where the patient came but was not treated) keeps its time: it
+# is only recorded once the visit has started, so the time is spent, and undoing it can never
+# collide with a booking made since. Keep db_guards.BLOCKING_SQL in step.
+BLOCKING_STATUSES = (
+    Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED, Status.NO_SHOW, Status.NOT_TREATED,
+)
 # Rows in these states are a session of their course: they hold its sequence number and anchor the
-# spacing window of the next one. A no-show or a cancelled visit never does (DESIGN invariant 7):
-# its number is free to book again, and the next window counts from the session before it.
+# spacing window of the next one. A no-show, a visit without treatment or a cancelled visit never
+# does (DESIGN invariant 7): its number is free to book again, and the next window counts from the
+# session before it.
 SESSION_STATUSES = (Status.HELD, Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
 UPCOMING_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 

@@ -87,6 +87,8 @@ MESSAGES = {
     "undo_unknown_time": "This status was recorded before the clinic kept the time of changes, so it cannot "
     "be undone here.",
     "undo_reason": "Please say why you are undoing this.",
+    "not_treated_reason": "Please say why the patient was not treated, e.g. \"unwell today\".",
+    "not_a_session": "Only a treatment session can be marked as not treated; mark this visit completed instead.",
     "cancel_reason": "Please say why the visit is cancelled.",
     "session_rebooked": "Session {sequence} of this course has been booked again since, on {when}. Cancel that "
     "visit first if this one really went ahead.",
@@ -105,6 +107,7 @@ _ACTION_WORDS = {
     visits.Action.CHECK_IN: "checked in",
     visits.Action.COMPLETE: "marked completed",
     visits.Action.NO_SHOW: "marked as a no-show",
+    visits.Action.NOT_TREATED: "marked as not treated",
     visits.Action.CANCEL: "cancelled",
     visits.Action.UNDO: "undone",
 }
@@ -856,10 +859,13 @@ _FORWARD = {
     visits.Action.CHECK_IN: ("checked_in", None),  # the desk's business, no event
     visits.Action.COMPLETE: ("completed", events.appointment_completed),
     visits.Action.NO_SHOW: ("no_show", events.appointment_no_show),
+    visits.Action.NOT_TREATED: ("not_treated", events.appointment_not_treated),
 }
 
 
-def _status_forward(*, appointment: Appointment, action: visits.Action, by, now: datetime | None) -> Appointment:
+def _status_forward(
+    *, appointment: Appointment, action: visits.Action, by, now: datetime | None, reason: str = ""
+) -> Appointment:
     with calendar_write(by=by, patient=appointment.patient, now=now, staff_only=True) as w:
         appointment = _lock_appointment(appointment.pk)
         _check_visit_action(w, appointment, action)
@@ -873,9 +879,9 @@ def _status_forward(*, appointment: Appointment, action: visits.Action, by, now:
         if action == visits.Action.CHECK_IN:
             appointment.checked_in_at = w.now
         appointment.save(update_fields=["status", "status_changed_at", "checked_in_at", "updated_at"])
-        _log(appointment, log_action, by, w.now)
+        _log(appointment, log_action, by, w.now, reason)
         if signal is not None:
-            signal.send(sender=Appointment, appointment=appointment)
+            signal.send(sender=Appointment, appointment=appointment, reason=reason)
         course = appointment.course
         if action == visits.Action.COMPLETE and course is not None:
             done = course.appointments.filter(status=Status.COMPLETED).count()
@@ -896,6 +902,22 @@ def appointment_mark_no_show(*, appointment: Appointment, by, now: datetime | No
     return _status_forward(appointment=appointment, action=visits.Action.NO_SHOW, by=by, now=now)
 
 
+def appointment_mark_not_treated(*, appointment: Appointment, by, reason: str, now: datetime | None = None) -> Appointment:
+    """The patient came but was not treated (unwell, a new contraindication, ...), with the reason.
+
+    The time was used, so it stays taken on the calendar; but it is no session of the course (its
+    number is free to book again and the next window counts from the session before) and no
+    aftercare follows. Only once the visit has started, like a completion.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise BookingError("not_treated_reason")
+    if not appointment.service.is_course_session:
+        raise BookingError("not_a_session")
+    return _status_forward(appointment=appointment, action=visits.Action.NOT_TREATED, by=by, now=now,
+                           reason=reason[:200])
+
+
 def appointment_undo(*, appointment: Appointment, by, reason: str, now: datetime | None = None) -> Appointment:
     """Takes back today's check-in, completion or no-show, with a reason kept in the history.
 
@@ -910,7 +932,7 @@ def appointment_undo(*, appointment: Appointment, by, reason: str, now: datetime
         appointment = _lock_appointment(appointment.pk)
         _check_visit_action(w, appointment, visits.Action.UNDO)
         undone = appointment.status
-        if undone == Status.NO_SHOW and appointment.course_id is not None:
+        if undone in (Status.NO_SHOW, Status.NOT_TREATED) and appointment.course_id is not None:
             since = (
                 Appointment.objects.filter(course_id=appointment.course_id, sequence=appointment.sequence,
                                            status__in=SESSION_STATUSES)

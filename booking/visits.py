@@ -3,15 +3,18 @@
 The one place that says how a visit's status may change (DESIGN invariant 7):
 
     booked ──check in──▶ checked_in ──complete──▶ completed
-      │  └──────────────complete────────────────────▲
+      │  │                    └──not treated──▶ not_treated
+      │  └──────────────complete / not treated──────▲
       └──no-show──▶ no_show
-    (and back: each of check in, complete and no-show can be undone the same clinic day)
+    (and back: each of check in, complete, not treated and no-show can be undone the same clinic day)
 
 - Check-in only on the visit's own day (a clinic date, in the clinic's time zone).
-- Completed and no-show only once the visit has started.
-- Undo: a check-in, a completion or a no-show can be taken back on the clinic day it was
-  recorded, with a reason. A completion goes back to "checked in" when the patient had been
-  checked in, else to "booked".
+- Completed, not treated and no-show only once the visit has started. "Not treated": the patient
+  came but no treatment was given (unwell, a new contraindication): the time was used, but it is
+  no session of the course and no aftercare follows.
+- Undo: a check-in, a completion, a "not treated" or a no-show can be taken back on the clinic
+  day it was recorded, with a reason. A completion (or "not treated") goes back to "checked in"
+  when the patient had been checked in, else to "booked".
 - Cancel (by staff or patient) only before the visit starts: afterwards it is a no-show or it
   took place. Moving is not a status change (services.appointment_move).
 
@@ -32,12 +35,14 @@ CHECKED_IN = "checked_in"
 COMPLETED = "completed"
 CANCELLED = "cancelled"
 NO_SHOW = "no_show"
+NOT_TREATED = "not_treated"
 
 
 class Action(StrEnum):
     CHECK_IN = "check_in"
     COMPLETE = "complete"
     NO_SHOW = "no_show"
+    NOT_TREATED = "not_treated"
     CANCEL = "cancel"
     UNDO = "undo"
 
@@ -47,13 +52,15 @@ _FROM: dict[Action, tuple[str, ...]] = {
     Action.CHECK_IN: (BOOKED,),
     Action.COMPLETE: (BOOKED, CHECKED_IN),
     Action.NO_SHOW: (BOOKED,),
+    Action.NOT_TREATED: (BOOKED, CHECKED_IN),
     Action.CANCEL: (BOOKED,),
-    Action.UNDO: (CHECKED_IN, COMPLETED, NO_SHOW),
+    Action.UNDO: (CHECKED_IN, COMPLETED, NOT_TREATED, NO_SHOW),
 }
 _TO: dict[Action, str] = {
     Action.CHECK_IN: CHECKED_IN,
     Action.COMPLETE: COMPLETED,
     Action.NO_SHOW: NO_SHOW,
+    Action.NOT_TREATED: NOT_TREATED,
     Action.CANCEL: CANCELLED,
 }
 
@@ -91,7 +98,7 @@ def refusal(action: Action, visit: Visit, *, now: datetime, tz: ZoneInfo) -> Ref
         return Refusal.WRONG_STATUS
     if action == Action.CHECK_IN and _day(now, tz) != _day(visit.start, tz):
         return Refusal.NOT_TODAY
-    if action in (Action.COMPLETE, Action.NO_SHOW) and now < visit.start:
+    if action in (Action.COMPLETE, Action.NOT_TREATED, Action.NO_SHOW) and now < visit.start:
         return Refusal.NOT_STARTED
     if action == Action.CANCEL and now >= visit.start:
         return Refusal.STARTED
@@ -107,7 +114,7 @@ def target(action: Action, visit: Visit) -> str:
     """The status the visit is in after ``action`` (call only when it is allowed)."""
     if action != Action.UNDO:
         return _TO[action]
-    if visit.status == COMPLETED and visit.checked_in_at is not None:
+    if visit.status in (COMPLETED, NOT_TREATED) and visit.checked_in_at is not None:
         return CHECKED_IN
     return BOOKED
 

@@ -45,14 +45,22 @@ def current_record(appointment: Appointment) -> TreatmentRecord | None:
 
 
 def completion_objection(appointment: Appointment) -> str | None:
-    """booking's completion check: a treatment session closes only with a signed record (which
-    may be a signed "not treated" with its reason)."""
+    """booking's completion check: a treatment session is completed only with a signed record of
+    a treatment. A signed "not treated" closes the visit as not treated instead (no session of the
+    course, no aftercare)."""
     if appointment.service.kind != ServiceKind.SESSION:
         return None
-    signed = TreatmentRecord.objects.filter(appointment=appointment, signed_at__isnull=False).exists()
-    if signed:
-        return None
-    return _("Record and sign the treatment first (or record why the patient was not treated).")
+    current = current_signed_record(appointment)
+    if current is None:
+        return _("Record and sign the treatment first (or record why the patient was not treated).")
+    if not current.is_treated:
+        return _("The signed record says the patient was not treated: close the visit as not treated.")
+    return None
+
+
+def current_signed_record(appointment: Appointment) -> TreatmentRecord | None:
+    """The visit's record as it stands (its latest signed version), if it was signed."""
+    return TreatmentRecord.objects.filter(appointment=appointment, signed_at__isnull=False).current().first()
 
 
 def other_polidocanol_mg(*, patient: Patient, day: date, exclude_appointment_id: int) -> Decimal:

@@ -215,14 +215,22 @@ def record_amend(request, pk):
 @require_POST
 @staff_required("booking.change_appointment")
 def visit_complete(request, appointment_pk):
-    """Closes the visit through booking's own service, which asks this app's check first."""
+    """Closes the visit through booking's own services, which ask this app's check first: completed
+    after a signed treatment, "came, not treated" after a signed record of no treatment."""
     visit = _visit(request, appointment_pk, "booking.change_appointment")
+    record = selectors.current_signed_record(visit)
     try:
-        booking_services.appointment_complete(appointment=visit, by=request.user)
+        if record is not None and not record.is_treated:
+            booking_services.appointment_mark_not_treated(appointment=visit, by=request.user,
+                                                          reason=record.not_treated_reason)
+            done = _("The visit is closed as not treated: no aftercare goes out, and the session can be booked again.")
+        else:
+            booking_services.appointment_complete(appointment=visit, by=request.user)
+            done = _("The visit is marked completed.")
     except booking_services.BookingError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The visit is marked completed."))
+        messages.success(request, done)
     return redirect("booking:desk_appointment", pk=visit.pk)
 
 

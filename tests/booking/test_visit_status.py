@@ -5,13 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from aftercare import services as aftercare
 from clinic import delivery
 from clinic.models import MessageStatus, OutboxMessage
 from aftercare.plan import Kind
-from booking import selectors
+from booking import db_guards, selectors
 from booking.models import Appointment, CourseStatus, Status
 from booking.selectors import appointment_history
 from booking.seed import NOTHING_CHANGED
@@ -22,6 +22,7 @@ from booking.services import (
     appointment_check_in,
     appointment_complete,
     appointment_mark_no_show,
+    appointment_mark_not_treated,
     appointment_undo,
     course_book_all,
 )
@@ -243,3 +244,45 @@ def test_a_cancelled_session_is_not_a_session_either(cal, patient, cleared, fron
     appointment_cancel(appointment=second, by=front_desk, reason="Patient is travelling")
     state = selectors.course_state(first.course, policy=cal.policy, tz=cal.clinic.tzinfo)
     assert state.next_sequence == 2 and state.window.first_day == date(2026, 3, 18)
+
+
+# --- came, not treated: the time was used, but it is no session and no aftercare follows -----------
+
+
+def test_a_session_the_patient_came_to_but_was_not_treated_at_is_no_session_of_the_course(
+    cal, patient, cleared, front_desk, now, no_record_needed
+):
+    first = session_visit(cal, patient, local(WED, "10:00"))
+    appointment_complete(appointment=first, by=front_desk, now=first.end)
+    second = session_visit(cal, patient, local(date(2026, 3, 18), "10:00"))
+    appointment_check_in(appointment=second, by=front_desk, now=second.start - timedelta(minutes=5))
+    closed = appointment_mark_not_treated(appointment=second, by=front_desk, reason="Unwell today",
+                                          now=second.start + timedelta(minutes=10))
+    assert closed.status == Status.NOT_TREATED
+    state = selectors.course_state(first.course, policy=cal.policy, tz=cal.clinic.tzinfo)
+    assert state.next_sequence == 2  # its number is free again
+    assert (state.window.first_day, state.window.last_day) == (date(2026, 3, 18), date(2026, 4, 15))
+    assert not second.messages.filter(kind__in=[Kind.AFTERCARE, Kind.CHECK_IN]).exists()
+    entry = appointment_history(second).last()
+    assert entry.action == "booking.appointment.not_treated" and entry.details["note"] == "Unwell today"
+
+
+def test_not_treated_needs_a_reason_a_started_visit_and_a_treatment_session(cal, patient, cleared, front_desk, now, visit):
+    session = session_visit(cal, patient, local(date(2026, 3, 5), "10:00"))
+    assert refused(appointment_mark_not_treated, appointment=session, by=front_desk, reason="  ",
+                   now=session.start + timedelta(minutes=5)).code == "not_treated_reason"
+    assert refused(appointment_mark_not_treated, appointment=session, by=front_desk, reason="Unwell",
+                   now=session.start - timedelta(minutes=5)).code == "not_started_yet"
+    assert refused(appointment_mark_not_treated, appointment=visit, by=front_desk, reason="Unwell",
+                   now=visit.start + timedelta(minutes=5)).code == "not_a_session"
+
+
+def test_not_treated_keeps_its_time_and_can_be_undone_the_same_day(cal, patient, cleared, front_desk, now):
+    session = session_visit(cal, patient, local(WED, "10:00"))
+    appointment_mark_not_treated(appointment=session, by=front_desk, reason="Unwell", now=session.start + timedelta(minutes=5))
+    with connection.cursor() as cursor:  # still taken: the no-overlap guard counts it
+        cursor.execute(f"SELECT status FROM booking_appointment WHERE id = %s AND status IN {db_guards.BLOCKING_SQL}",
+                       [session.pk])
+        assert cursor.fetchone() == ("not_treated",)
+    back = appointment_undo(appointment=session, by=front_desk, reason="Treated after all", now=session.start + timedelta(hours=2))
+    assert back.status == Status.BOOKED

@@ -12,6 +12,7 @@ from booking.visits import (
     COMPLETED,
     HELD,
     NO_SHOW,
+    NOT_TREATED,
     Action,
     Refusal,
     Visit,
@@ -65,24 +66,26 @@ def test_the_clinic_day_is_local_not_utc():
 # --- completed and no-show: only after the start ----------------------------------------------
 
 
-@pytest.mark.parametrize("action", [Action.COMPLETE, Action.NO_SHOW])
-def test_completed_and_no_show_wait_for_the_start(action):
+@pytest.mark.parametrize("action", [Action.COMPLETE, Action.NOT_TREATED, Action.NO_SHOW])
+def test_completed_not_treated_and_no_show_wait_for_the_start(action):
     assert refusal(action, booked(), now=START - timedelta(seconds=1), tz=LA) == Refusal.NOT_STARTED
     assert refusal(action, booked(), now=START - timedelta(days=16), tz=LA) == Refusal.NOT_STARTED
     assert refusal(action, booked(), now=START, tz=LA) is None
     assert refusal(action, booked(), now=START + timedelta(days=3), tz=LA) is None
 
 
-def test_a_checked_in_visit_can_be_completed_but_not_marked_no_show():
+def test_a_checked_in_visit_can_be_completed_or_marked_not_treated_but_not_no_show():
     visit = Visit(status=CHECKED_IN, start=START, status_changed_at=at("09:50"), checked_in_at=at("09:50"))
     assert refusal(Action.COMPLETE, visit, now=at("10:30"), tz=LA) is None
+    assert refusal(Action.NOT_TREATED, visit, now=at("10:30"), tz=LA) is None
+    assert target(Action.NOT_TREATED, visit) == NOT_TREATED
     assert refusal(Action.NO_SHOW, visit, now=at("10:30"), tz=LA) == Refusal.WRONG_STATUS
 
 
-@pytest.mark.parametrize("status", [COMPLETED, CANCELLED, NO_SHOW, HELD])
+@pytest.mark.parametrize("status", [COMPLETED, NOT_TREATED, CANCELLED, NO_SHOW, HELD])
 def test_nothing_moves_a_visit_that_is_over_or_held_forward(status):
     visit = Visit(status=status, start=START, status_changed_at=at("11:00"))
-    for action in (Action.CHECK_IN, Action.COMPLETE, Action.NO_SHOW, Action.CANCEL):
+    for action in (Action.CHECK_IN, Action.COMPLETE, Action.NOT_TREATED, Action.NO_SHOW, Action.CANCEL):
         assert refusal(action, visit, now=at("11:00"), tz=LA) == Refusal.WRONG_STATUS
 
 
@@ -103,6 +106,8 @@ def test_a_visit_can_be_cancelled_until_it_starts():
         (CHECKED_IN, at("09:50"), BOOKED),
         (COMPLETED, at("09:50"), CHECKED_IN),  # the patient had been checked in
         (COMPLETED, None, BOOKED),  # completed straight from booked
+        (NOT_TREATED, at("09:50"), CHECKED_IN),
+        (NOT_TREATED, None, BOOKED),
         (NO_SHOW, None, BOOKED),
     ],
 )
@@ -143,6 +148,7 @@ def test_a_booked_visit_offers_check_in_today_and_explains_the_rest():
         Action.CHECK_IN: None,
         Action.COMPLETE: Refusal.NOT_STARTED,
         Action.NO_SHOW: Refusal.NOT_STARTED,
+        Action.NOT_TREATED: Refusal.NOT_STARTED,
         Action.CANCEL: None,
     }
 

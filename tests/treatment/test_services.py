@@ -231,9 +231,15 @@ def test_a_session_is_completed_only_with_a_signed_record(cal, patient, front_de
     assert booking.appointment_complete(appointment=visit, by=front_desk).status == Status.COMPLETED
 
 
-def test_a_signed_not_treated_record_lets_the_visit_close(visit, doctor, front_desk, after_the_visit):
+def test_a_signed_not_treated_record_closes_the_visit_as_not_treated_never_as_completed(
+    visit, doctor, front_desk, after_the_visit
+):
     save(visit, services.RecordInput(outcome="not_treated", not_treated_reason="patient unwell"), doctor, sign=True)
-    assert booking.appointment_complete(appointment=visit, by=front_desk).status == Status.COMPLETED
+    with pytest.raises(booking.BookingError) as refused:
+        booking.appointment_complete(appointment=visit, by=front_desk)
+    assert "close the visit as not treated" in refused.value.message
+    closed = booking.appointment_mark_not_treated(appointment=visit, by=front_desk, reason="patient unwell")
+    assert closed.status == Status.NOT_TREATED
 
 
 def test_other_visits_complete_without_a_record(make_visit, patient, front_desk, cal, after_the_visit):

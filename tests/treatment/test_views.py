@@ -322,3 +322,15 @@ def test_the_dose_table_is_shown_read_only_with_its_sources(client, clinic_admin
     assert "Aethoxysklerol (polidocanol) EU product information" in html and "warning to confirm" in html
     assert "<form" not in html.split('id="main"')[1]
     assert client.post(reverse("treatment:dose_limits")).status_code == 405
+
+
+def test_the_visit_with_a_signed_not_treated_record_is_closed_as_not_treated(client, doctor, visit, after_the_visit):
+    from treatment.services import RecordInput
+
+    services.record_save(appointment=visit, data=RecordInput(outcome="not_treated", not_treated_reason="unwell"),
+                         by=doctor, sign=True)
+    client.force_login(doctor)
+    response = client.post(reverse("treatment:visit_complete", args=[visit.pk]), follow=True)
+    assert "closed as not treated" in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == Status.NOT_TREATED
