@@ -72,6 +72,7 @@ def test_the_clinician_sees_the_whole_story_within_15_queries(client, history, d
     assert "Not treated" in html and "patient unwell" in html
     assert "Note 24" in html and "Note 0" in html
     assert "For the clinician" in html  # a check-in's urgency
+    assert "Appointment reminder · E-mail · Sent" in html  # each message named by its kind
     assert "no-store" in response["Cache-Control"]
 
 
